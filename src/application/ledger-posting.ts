@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import type { GiftCard } from '../domain/gift-card';
+import type { EntryType, StoredLedgerEntry } from '../domain/ledger-entry';
+import type { Minor } from '../domain/money';
+import type { TransactionScope } from './ports';
+
+export interface Posting {
+  /** The card as it is after the change: its balance becomes the entry's balance after. */
+  readonly card: GiftCard;
+  readonly type: EntryType;
+  /** Signed: positive credits, negative debits. */
+  readonly amountMinor: Minor;
+  readonly operationId: string;
+  readonly externalRef: string | null;
+  readonly refundOfEntryId?: bigint;
+  readonly now: Date;
+}
+
+/** Writes the ledger entry for a balance change, in the transaction that saves the card. */
+export function post(tx: TransactionScope, posting: Posting): Promise<StoredLedgerEntry> {
+  return tx.ledger.append({
+    publicId: randomUUID(),
+    cardId: posting.card.id,
+    operationId: posting.operationId,
+    type: posting.type,
+    amountMinor: posting.amountMinor,
+    balanceAfterMinor: posting.card.balanceMinor,
+    currency: posting.card.currency,
+    externalRef: posting.externalRef,
+    refundOfEntryId: posting.refundOfEntryId ?? null,
+    createdAt: posting.now,
+  });
+}
+
+/** Applies a card's new balance and records why, together. */
+export async function saveAndPost(tx: TransactionScope, posting: Posting): Promise<StoredLedgerEntry> {
+  await tx.cards.save(posting.card, posting.now);
+  return post(tx, posting);
+}

@@ -1,0 +1,120 @@
+import type { GiftCard } from '../domain/gift-card';
+import type { LedgerEntry, StoredLedgerEntry } from '../domain/ledger-entry';
+import type { Minor } from '../domain/money';
+import type { LockoutPolicy } from '../domain/passcode-lockout';
+
+/** A card about to be inserted: everything but the row id, plus the keyed hash of its number. */
+export interface NewGiftCard extends Omit<GiftCard, 'id'> {
+  readonly numberHash: Uint8Array;
+}
+
+export interface GiftCardRepository {
+  /** Throws CardNumberTaken when the number's hash is already stored. */
+  insert(card: NewGiftCard): Promise<GiftCard>;
+  /** The locking reads (SELECT ... FOR UPDATE): the only reads a balance change may start from. */
+  lockById(id: bigint): Promise<GiftCard | null>;
+  lockByNumberHash(numberHash: Uint8Array): Promise<GiftCard | null>;
+  lockByPublicId(publicId: string): Promise<GiftCard | null>;
+  /** A plain read, for answers and for finding ids to lock; never the base of a new balance. */
+  findByPublicId(publicId: string): Promise<GiftCard | null>;
+  findById(id: bigint): Promise<GiftCard | null>;
+  /** Writes the card's mutable state: balance, status, passcode attempts, successor. */
+  save(card: GiftCard, now: Date): Promise<void>;
+}
+
+export interface LedgerRepository {
+  append(entry: LedgerEntry): Promise<StoredLedgerEntry>;
+  /** Locks one entry: refunds of the same redemption serialize on it. */
+  lockByPublicId(publicId: string): Promise<StoredLedgerEntry | null>;
+  /** The total already refunded against a redemption entry, as a positive amount. */
+  sumRefunds(redemptionEntryId: bigint): Promise<Minor>;
+}
+
+export interface IdempotencyRecord {
+  readonly fingerprint: Uint8Array;
+  readonly sealedResponse: Uint8Array | null;
+}
+
+export interface IdempotencyRepository {
+  find(key: string): Promise<IdempotencyRecord | null>;
+  /** Inserts the claim; throws IdempotencyKeyTaken when another request holds or held the key. */
+  claim(key: string, fingerprint: Uint8Array, now: Date, expiresAt: Date): Promise<void>;
+  complete(key: string, sealedResponse: Uint8Array): Promise<void>;
+}
+
+export const AccessRole = { OWNER: 'OWNER', SHARED: 'SHARED' } as const;
+export type AccessRole = (typeof AccessRole)[keyof typeof AccessRole];
+
+export interface CardAccess {
+  readonly cardId: bigint;
+  readonly userId: string;
+  readonly role: AccessRole;
+  readonly preferred: boolean;
+}
+
+export interface CardAccessRepository {
+  find(cardId: bigint, userId: string): Promise<CardAccess | null>;
+  findOwner(cardId: bigint): Promise<CardAccess | null>;
+  insert(access: CardAccess, now: Date): Promise<void>;
+}
+
+/** The repositories of one database transaction. */
+export interface TransactionScope {
+  readonly cards: GiftCardRepository;
+  readonly ledger: LedgerRepository;
+  readonly idempotency: IdempotencyRepository;
+  readonly access: CardAccessRepository;
+}
+
+export interface UnitOfWork {
+  /**
+   * Runs the work in one database transaction, committed when it returns and rolled back when it
+   * throws; deadlocks and lock-wait timeouts rerun the whole work a bounded number of times.
+   */
+  run<T>(work: (tx: TransactionScope) => Promise<T>): Promise<T>;
+  /** Repositories outside any transaction, for plain reads. */
+  readonly reads: TransactionScope;
+}
+
+/** Keyed hashes and sealing; implemented in security/, with the secrets from config. */
+export interface CardSecrets {
+  numberHash(cardNumber: string): Uint8Array;
+  hashPasscode(cardPublicId: string, passcode: string): Uint8Array;
+  /** Constant-time; with a null hash it still does the work, so a missing card takes as long. */
+  verifyPasscode(cardPublicId: string, passcode: string, hash: Uint8Array | null): boolean;
+  fingerprint(canonicalRequest: string): Uint8Array;
+  seal(plaintext: Uint8Array): Uint8Array;
+  open(sealed: Uint8Array): Uint8Array;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Limits {
+  readonly maxBalanceMinor: Minor;
+  readonly lockout: LockoutPolicy;
+  readonly idempotencyRetentionMs: number;
+}
+
+/** Everything an operation needs, built once by the composition root. */
+export interface AppContext {
+  readonly uow: UnitOfWork;
+  readonly secrets: CardSecrets;
+  readonly clock: Clock;
+  readonly limits: Limits;
+}
+
+export class CardNumberTaken extends Error {
+  constructor() {
+    super('card number hash already stored');
+    this.name = 'CardNumberTaken';
+  }
+}
+
+export class IdempotencyKeyTaken extends Error {
+  constructor() {
+    super('idempotency key already claimed');
+    this.name = 'IdempotencyKeyTaken';
+  }
+}

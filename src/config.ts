@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+
+/** Everything the service reads from its environment, parsed and checked once at start. */
+export interface Config {
+  readonly databaseUrl: string;
+  readonly dbPoolSize: number;
+  readonly dbConnectTimeoutMs: number;
+  readonly dbLockWaitTimeoutSeconds: number;
+  readonly txMaxAttempts: number;
+  readonly grpcHost: string;
+  readonly grpcPort: number;
+  readonly maxBalanceMinor: bigint;
+  readonly passcodeMaxAttempts: number;
+  readonly passcodeLockoutMs: number;
+  readonly idempotencyRetentionMs: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+  readonly secrets: {
+    readonly numberIndexKey: Buffer;
+    readonly passcodeKey: Buffer;
+    readonly sealingKey: Buffer;
+  };
+  /** Names of the secrets left at their development defaults: fine on a laptop, fatal in production. */
+  readonly defaultedSecrets: readonly string[];
+}
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const HOUR_MS = 3_600_000;
+/** SPEC §5: idempotency keys are kept at least 24 hours. */
+const MIN_IDEMPOTENCY_RETENTION_MS = 24 * HOUR_MS;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  string(name: string, fallback: string): string {
+    const value = this.env[name];
+    return value === undefined || value === '' ? fallback : value;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  }
+
+  bigint(name: string, fallback: bigint, min: bigint, max: bigint): bigint {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw) || BigInt(raw) < min || BigInt(raw) > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return BigInt(raw);
+  }
+
+  /** A 32-byte key as 64 hex characters or base64; absent, a fixed development key is derived. */
+  key(name: string, defaulted: string[]): Buffer {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') {
+      defaulted.push(name);
+      return createHash('sha256').update(`giftcard-dev-only:${name}`).digest();
+    }
+    const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+    if (key.length !== 32) this.problems.push(`${name} must be 32 bytes, as 64 hex characters or base64`);
+    return key;
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const read = new EnvReader(env);
+  const defaultedSecrets: string[] = [];
+  const databaseUrl = read.string('DATABASE_URL', 'mysql://root@127.0.0.1:3306/giftcard');
+  if (!/^mysql:\/\//.test(databaseUrl)) read.problems.push('DATABASE_URL must be a mysql:// URL');
+  const logLevel = read.string('LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    read.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const config: Config = {
+    databaseUrl,
+    dbPoolSize: read.integer('DB_POOL_SIZE', 16, 1, 512),
+    dbConnectTimeoutMs: read.integer('DB_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
+    dbLockWaitTimeoutSeconds: read.integer('DB_LOCK_WAIT_TIMEOUT_SECONDS', 2, 1, 60),
+    txMaxAttempts: read.integer('TX_MAX_ATTEMPTS', 4, 1, 20),
+    grpcHost: read.string('GRPC_HOST', '0.0.0.0'),
+    grpcPort: read.integer('GRPC_PORT', 50051, 0, 65535),
+    // 10,000.00 in a two-decimal currency: the largest balance any card may hold.
+    maxBalanceMinor: read.bigint('MAX_BALANCE_MINOR', 1_000_000n, 1n, 2n ** 62n),
+    passcodeMaxAttempts: read.integer('PASSCODE_MAX_ATTEMPTS', 5, 1, 100),
+    passcodeLockoutMs: read.integer('PASSCODE_LOCKOUT_MS', 15 * 60_000, 1_000, 7 * 24 * HOUR_MS),
+    idempotencyRetentionMs: read.integer(
+      'IDEMPOTENCY_RETENTION_MS',
+      MIN_IDEMPOTENCY_RETENTION_MS,
+      MIN_IDEMPOTENCY_RETENTION_MS,
+      365 * 24 * HOUR_MS,
+    ),
+    shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    logLevel: logLevel as LogLevel,
+    secrets: {
+      numberIndexKey: read.key('CARD_NUMBER_INDEX_KEY', defaultedSecrets),
+      passcodeKey: read.key('PASSCODE_HASH_KEY', defaultedSecrets),
+      sealingKey: read.key('RESPONSE_SEALING_KEY', defaultedSecrets),
+    },
+    defaultedSecrets,
+  };
+  if (read.problems.length > 0) {
+    throw new Error(`invalid configuration:\n  ${read.problems.join('\n  ')}`);
+  }
+  return Object.freeze(config);
+}

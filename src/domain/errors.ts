@@ -1,0 +1,61 @@
+/**
+ * Every expected business outcome is a DomainError with a catalogued reason. The transport maps
+ * each reason to a gRPC code in one table (transport/error-status.ts); anything that is not a
+ * DomainError is a bug.
+ */
+export const ErrorReason = {
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  INVALID_CARD_CREDENTIALS: 'INVALID_CARD_CREDENTIALS',
+  PASSCODE_LOCKED: 'PASSCODE_LOCKED',
+  CARD_NOT_FOUND: 'CARD_NOT_FOUND',
+  CARD_NOT_ACTIVE: 'CARD_NOT_ACTIVE',
+  CARD_EXPIRED: 'CARD_EXPIRED',
+  CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
+  INSUFFICIENT_FUNDS: 'INSUFFICIENT_FUNDS',
+  BALANCE_LIMIT_EXCEEDED: 'BALANCE_LIMIT_EXCEEDED',
+  TRANSACTION_NOT_FOUND: 'TRANSACTION_NOT_FOUND',
+  NOT_A_REDEMPTION: 'NOT_A_REDEMPTION',
+  REFUND_EXCEEDS_REDEMPTION: 'REFUND_EXCEEDS_REDEMPTION',
+  TRANSFER_AMOUNT_MISMATCH: 'TRANSFER_AMOUNT_MISMATCH',
+  CARD_OWNED_BY_ANOTHER_USER: 'CARD_OWNED_BY_ANOTHER_USER',
+  NOT_CARD_OWNER: 'NOT_CARD_OWNER',
+  CANNOT_SHARE_WITH_SELF: 'CANNOT_SHARE_WITH_SELF',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  CONCURRENCY_CONFLICT: 'CONCURRENCY_CONFLICT',
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+} as const;
+
+export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
+
+/** One malformed request field, named by its proto field path. */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly reason: ErrorReason,
+    message: string,
+    readonly metadata: Readonly<Record<string, string>> = {},
+    readonly fieldViolations: readonly FieldViolation[] = [],
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function invalidArgument(violations: readonly FieldViolation[]): DomainError {
+  const summary = violations.map((v) => `${v.field}: ${v.description}`).join('; ');
+  return new DomainError(ErrorReason.INVALID_ARGUMENT, `invalid request: ${summary}`, {}, violations);
+}
+
+/** Wrong card number and wrong passcode must be indistinguishable, so both use this one error. */
+export function invalidCardCredentials(): DomainError {
+  return new DomainError(ErrorReason.INVALID_CARD_CREDENTIALS, 'card number or passcode is not valid');
+}
+
+/** An unknown card and a card the user may not use must be indistinguishable, so both use this. */
+export function cardNotFound(): DomainError {
+  return new DomainError(ErrorReason.CARD_NOT_FOUND, 'gift card not found');
+}

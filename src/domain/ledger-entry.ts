@@ -1,0 +1,37 @@
+import type { Minor } from './money';
+
+export const EntryType = {
+  ISSUE: 'ISSUE',
+  RELOAD: 'RELOAD',
+  REDEEM: 'REDEEM',
+  REFUND: 'REFUND',
+  TRANSFER_OUT: 'TRANSFER_OUT',
+  TRANSFER_IN: 'TRANSFER_IN',
+  COMBINE_OUT: 'COMBINE_OUT',
+  COMBINE_IN: 'COMBINE_IN',
+} as const;
+export type EntryType = (typeof EntryType)[keyof typeof EntryType];
+
+/** One immutable ledger row: a card's balance always equals the sum of its entries' amounts. */
+export interface LedgerEntry {
+  /** Public id, the wire's transactionId. */
+  readonly publicId: string;
+  readonly cardId: bigint;
+  /** Shared by every entry one request wrote (both sides of a transfer, all of a combine). */
+  readonly operationId: string;
+  readonly type: EntryType;
+  /** Signed: credits positive, debits negative. */
+  readonly amountMinor: Minor;
+  readonly balanceAfterMinor: Minor;
+  readonly currency: string;
+  /** The caller's reference: the funding purchase, the order, the cancellation. */
+  readonly externalRef: string | null;
+  /** For a refund, the internal id of the redemption entry it gives back. */
+  readonly refundOfEntryId: bigint | null;
+  readonly createdAt: Date;
+}
+
+/** A stored entry, with its internal row id. */
+export interface StoredLedgerEntry extends LedgerEntry {
+  readonly id: bigint;
+}

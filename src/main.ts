@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import type { DataSource } from 'typeorm';
+import type { AppContext } from './application/ports';
+import { loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { openDatabase } from './persistence/data-source';
+import { translateDatabaseError, TypeOrmUnitOfWork } from './persistence/typeorm-unit-of-work';
+import { HmacCardSecrets } from './security/card-secrets';
+import { startServer, type RunningServer } from './transport/server';
+
+export interface Service {
+  readonly server: RunningServer;
+  readonly dataSource: DataSource;
+  /** Graceful stop: health NOT_SERVING, drain calls, close the pool. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: config -> data source -> operations -> server. */
+export async function startService(config: Config, log: Logger): Promise<Service> {
+  if (config.defaultedSecrets.length > 0) {
+    log.warn(
+      `SECURITY: ${config.defaultedSecrets.join(', ')} left at development defaults; ` +
+        'anyone with this source can recompute card hashes. Set them before handling real cards.',
+    );
+  }
+  const dataSource = await openDatabase({
+    url: config.databaseUrl,
+    poolSize: config.dbPoolSize,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+  });
+  const app: AppContext = {
+    uow: new TypeOrmUnitOfWork(dataSource, {
+      maxAttempts: config.txMaxAttempts,
+      lockWaitTimeoutSeconds: config.dbLockWaitTimeoutSeconds,
+    }),
+    secrets: new HmacCardSecrets(config.secrets),
+    clock: { now: () => new Date() },
+    limits: {
+      maxBalanceMinor: config.maxBalanceMinor,
+      lockout: { maxFailedAttempts: config.passcodeMaxAttempts, cooldownMs: config.passcodeLockoutMs },
+      idempotencyRetentionMs: config.idempotencyRetentionMs,
+    },
+  };
+  const server = await startServer(app, {
+    host: config.grpcHost,
+    port: config.grpcPort,
+    log,
+    translateError: translateDatabaseError,
+  });
+  log.info('gift card service listening', { port: server.port });
+  const stop = async (): Promise<void> => {
+    await server.shutdown(config.shutdownGraceMs);
+    await dataSource.destroy();
+  };
+  return { server, dataSource, stop };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const service = await startService(config, log);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    service.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error('shutdown failed', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `gift card service failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

@@ -1,0 +1,45 @@
+import { Column, Entity, Generated, PrimaryColumn } from 'typeorm';
+import { bigintTransformer } from '../bigint.transformer';
+
+/** An immutable ledger row: inserted once, never updated or deleted. */
+@Entity({ name: 'ledger_entry' })
+export class LedgerEntryEntity {
+  @PrimaryColumn({ type: 'bigint', transformer: bigintTransformer })
+  @Generated('increment')
+  id!: bigint;
+
+  @Column({ name: 'public_id', type: 'char', length: 36 })
+  publicId!: string;
+
+  @Column({ name: 'card_id', type: 'bigint', transformer: bigintTransformer })
+  cardId!: bigint;
+
+  @Column({ name: 'operation_id', type: 'char', length: 36 })
+  operationId!: string;
+
+  @Column({ name: 'entry_type', type: 'varchar', length: 16 })
+  entryType!: string;
+
+  @Column({ name: 'amount_minor', type: 'bigint', transformer: bigintTransformer })
+  amountMinor!: bigint;
+
+  @Column({ name: 'balance_after_minor', type: 'bigint', transformer: bigintTransformer })
+  balanceAfterMinor!: bigint;
+
+  @Column({ type: 'char', length: 3 })
+  currency!: string;
+
+  @Column({ name: 'external_ref', type: 'varchar', length: 128, nullable: true })
+  externalRef!: string | null;
+
+  @Column({
+    name: 'refund_of_entry_id',
+    type: 'bigint',
+    nullable: true,
+    transformer: bigintTransformer,
+  })
+  refundOfEntryId!: bigint | null;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+}

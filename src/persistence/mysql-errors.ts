@@ -1,0 +1,80 @@
+/** MySQL/MariaDB error numbers the service reacts to, by name. */
+export const MySqlErrno = {
+  DUPLICATE_KEY: 1062,
+  LOCK_WAIT_TIMEOUT: 1205,
+  DEADLOCK: 1213,
+  SNAPSHOT_CONFLICT: 1020,
+  CONNECTION_KILLED: 1927,
+  SERVER_SHUTDOWN: 1053,
+  QUERY_INTERRUPTED: 1317,
+  TOO_MANY_CONNECTIONS: 1040,
+} as const;
+
+/** Client-side codes mysql2 uses when the server cannot be reached or the connection dies. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'POOL_CLOSED',
+  'ER_CON_COUNT_ERROR',
+]);
+
+interface DriverErrorShape {
+  errno?: unknown;
+  code?: unknown;
+  driverError?: unknown;
+  sqlMessage?: unknown;
+}
+
+/** TypeORM wraps mysql2's error in QueryFailedError.driverError; look through the wrapper. */
+function driverError(error: unknown): DriverErrorShape | null {
+  if (error === null || typeof error !== 'object') return null;
+  const shape = error as DriverErrorShape;
+  if (shape.driverError !== undefined && shape.driverError !== null && typeof shape.driverError === 'object') {
+    return shape.driverError;
+  }
+  return shape;
+}
+
+export function mysqlErrno(error: unknown): number | null {
+  const errno = driverError(error)?.errno;
+  return typeof errno === 'number' ? errno : null;
+}
+
+export function isDuplicateKey(error: unknown, keyName: string): boolean {
+  const shape = driverError(error);
+  return (
+    mysqlErrno(error) === MySqlErrno.DUPLICATE_KEY &&
+    typeof shape?.sqlMessage === 'string' &&
+    shape.sqlMessage.includes(keyName)
+  );
+}
+
+/** The whole unit of work may simply be run again. */
+export function isRetryableConflict(error: unknown): boolean {
+  const errno = mysqlErrno(error);
+  return (
+    errno === MySqlErrno.DEADLOCK || errno === MySqlErrno.LOCK_WAIT_TIMEOUT || errno === MySqlErrno.SNAPSHOT_CONFLICT
+  );
+}
+
+export function isDatabaseUnreachable(error: unknown): boolean {
+  const shape = driverError(error);
+  const errno = mysqlErrno(error);
+  if (
+    errno === MySqlErrno.CONNECTION_KILLED ||
+    errno === MySqlErrno.SERVER_SHUTDOWN ||
+    errno === MySqlErrno.QUERY_INTERRUPTED ||
+    errno === MySqlErrno.TOO_MANY_CONNECTIONS
+  ) {
+    return true;
+  }
+  if (typeof shape?.code === 'string' && UNREACHABLE_CODES.has(shape.code)) return true;
+  // mysql2 reports a dead pool connection with a fatal flag and no errno.
+  return (shape as { fatal?: unknown } | null)?.fatal === true;
+}

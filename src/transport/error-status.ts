@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { Metadata, status as GrpcStatus, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { Any } from '../../gen/google/protobuf/any';
+import { BadRequest, ErrorInfo } from '../../gen/google/rpc/error_details';
+import { Status } from '../../gen/google/rpc/status';
+import { DomainError, ErrorReason } from '../domain/errors';
+import type { Logger } from '../logger';
+
+/** The ErrorInfo domain: names the service that owns the reasons (AIP-193). */
+export const ERROR_DOMAIN = 'giftcard.v1';
+const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+
+/** The one table from reason to gRPC code; a reason without a row does not compile. */
+const CODE_BY_REASON: Readonly<Record<ErrorReason, GrpcStatus>> = {
+  [ErrorReason.INVALID_ARGUMENT]: GrpcStatus.INVALID_ARGUMENT,
+  [ErrorReason.CANNOT_SHARE_WITH_SELF]: GrpcStatus.INVALID_ARGUMENT,
+  [ErrorReason.INVALID_CARD_CREDENTIALS]: GrpcStatus.PERMISSION_DENIED,
+  [ErrorReason.CARD_OWNED_BY_ANOTHER_USER]: GrpcStatus.PERMISSION_DENIED,
+  [ErrorReason.NOT_CARD_OWNER]: GrpcStatus.PERMISSION_DENIED,
+  [ErrorReason.PASSCODE_LOCKED]: GrpcStatus.RESOURCE_EXHAUSTED,
+  [ErrorReason.CARD_NOT_FOUND]: GrpcStatus.NOT_FOUND,
+  [ErrorReason.TRANSACTION_NOT_FOUND]: GrpcStatus.NOT_FOUND,
+  [ErrorReason.CARD_NOT_ACTIVE]: GrpcStatus.FAILED_PRECONDITION,
+  [ErrorReason.CARD_EXPIRED]: GrpcStatus.FAILED_PRECONDITION,
+  [ErrorReason.CURRENCY_MISMATCH]: GrpcStatus.FAILED_PRECONDITION,
+  [ErrorReason.INSUFFICIENT_FUNDS]: GrpcStatus.FAILED_PRECONDITION,
+  [ErrorReason.BALANCE_LIMIT_EXCEEDED]: GrpcStatus.FAILED_PRECONDITION,
+  [ErrorReason.NOT_A_REDEMPTION]: GrpcStatus.FAILED_PRECONDITION,
+  [ErrorReason.REFUND_EXCEEDS_REDEMPTION]: GrpcStatus.FAILED_PRECONDITION,
+  [ErrorReason.TRANSFER_AMOUNT_MISMATCH]: GrpcStatus.FAILED_PRECONDITION,
+  [ErrorReason.IDEMPOTENCY_KEY_REUSED]: GrpcStatus.ALREADY_EXISTS,
+  [ErrorReason.CONCURRENCY_CONFLICT]: GrpcStatus.ABORTED,
+  [ErrorReason.DATABASE_UNAVAILABLE]: GrpcStatus.UNAVAILABLE,
+};
+
+function packAny(typeName: string, value: Uint8Array): Any {
+  return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(value) };
+}
+
+/** The status a DomainError becomes: its code, its message, ErrorInfo and BadRequest details. */
+export function domainErrorStatus(error: DomainError): Partial<StatusObject> {
+  const code = CODE_BY_REASON[error.reason];
+  const details = [
+    packAny(
+      'google.rpc.ErrorInfo',
+      ErrorInfo.encode({ reason: error.reason, domain: ERROR_DOMAIN, metadata: { ...error.metadata } }).finish(),
+    ),
+  ];
+  if (error.fieldViolations.length > 0) {
+    const fieldViolations = error.fieldViolations.map((v) => ({
+      field: v.field,
+      description: v.description,
+      reason: '',
+      localizedMessage: undefined,
+    }));
+    details.push(packAny('google.rpc.BadRequest', BadRequest.encode({ fieldViolations }).finish()));
+  }
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode({ code, message: error.message, details }).finish()));
+  return { code, details: error.message, metadata };
+}
+
+export type ErrorTranslator = (error: unknown) => unknown;
+
+/**
+ * Every failure leaves the service through here. Infrastructure errors are first translated to
+ * domain words (unavailable, contention); whatever is still not a DomainError is a bug: INTERNAL
+ * with an id that leads to the log line, never the raw message.
+ */
+export function toServiceError(
+  error: unknown,
+  translate: ErrorTranslator,
+  log: Logger,
+  method: string,
+): Partial<ServiceError> {
+  const translated = translate(error);
+  if (translated instanceof DomainError) return domainErrorStatus(translated);
+  const errorId = randomUUID();
+  log.error('unhandled error', {
+    method,
+    errorId,
+    error: translated instanceof Error ? (translated.stack ?? translated.message) : String(translated),
+  });
+  return { code: GrpcStatus.INTERNAL, details: `internal error (id ${errorId})` };
+}

@@ -1,0 +1,21 @@
+import { GiftCardRole, GiftCardStatus } from '../../gen/giftcard/v1/gift_card';
+import { maskCardNumber } from '../domain/card-number';
+import { CardStatus } from '../domain/gift-card';
+import { AccessRole } from '../application/ports';
+
+const STATUS_TO_PROTO: Readonly<Record<CardStatus, GiftCardStatus>> = {
+  [CardStatus.ACTIVE]: GiftCardStatus.GIFT_CARD_STATUS_ACTIVE,
+  [CardStatus.DEACTIVATED]: GiftCardStatus.GIFT_CARD_STATUS_DEACTIVATED,
+  [CardStatus.COMBINED]: GiftCardStatus.GIFT_CARD_STATUS_COMBINED,
+};
+
+const ROLE_TO_PROTO: Readonly<Record<AccessRole, GiftCardRole>> = {
+  [AccessRole.OWNER]: GiftCardRole.GIFT_CARD_ROLE_OWNER,
+  [AccessRole.SHARED]: GiftCardRole.GIFT_CARD_ROLE_SHARED,
+};
+
+export const statusToProto = (status: CardStatus): GiftCardStatus => STATUS_TO_PROTO[status];
+export const roleToProto = (role: AccessRole): GiftCardRole => ROLE_TO_PROTO[role];
+export const maskedNumber = (last4: string): string => maskCardNumber(last4);
+/** Unset timestamps stay unset on the wire rather than becoming the epoch. */
+export const timeToProto = (time: Date | null): Date | undefined => time ?? undefined;

@@ -1,0 +1,136 @@
+import { isLuhnValid } from '../domain/card-number';
+import { invalidArgument, type FieldViolation } from '../domain/errors';
+import { isKnownCurrency } from '../domain/money';
+import type { CardReference } from '../application/card-reference';
+
+/** SPEC §5: an idempotency key is 1 to 64 printable characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 64;
+/** External references and user ids fit the columns that store them. */
+export const MAX_REFERENCE_LENGTH = 128;
+export const MAX_USER_ID_LENGTH = 128;
+/** DATETIME holds years up to 9999; later instants cannot be stored. */
+const LATEST_STORABLE_TIME_MS = Date.UTC(9999, 11, 31);
+
+const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The card-naming fields every request on an existing card carries (SPEC §4a). */
+export interface CardNamingFields {
+  readonly cardNumber: string;
+  readonly passcode: string;
+  readonly giftCardId: string;
+  readonly userId: string;
+}
+
+/**
+ * Collects every problem with a request before any of it is used, so a caller learns all of them
+ * at once; check() then throws INVALID_ARGUMENT with one BadRequest violation per field.
+ * Field names are the proto field names.
+ */
+export class RequestFields {
+  private readonly violations: FieldViolation[] = [];
+
+  violation(field: string, description: string): void {
+    this.violations.push({ field, description });
+  }
+
+  check(): void {
+    if (this.violations.length > 0) throw invalidArgument(this.violations);
+  }
+
+  idempotencyKey(value: string): string {
+    if (value.length === 0) this.violation('idempotency_key', 'is required');
+    else this.printable('idempotency_key', value, MAX_IDEMPOTENCY_KEY_LENGTH);
+    return value;
+  }
+
+  /** An idempotency key where the operation accepts one without requiring it. */
+  optionalIdempotencyKey(value: string): string | null {
+    if (value.length === 0) return null;
+    this.printable('idempotency_key', value, MAX_IDEMPOTENCY_KEY_LENGTH);
+    return value;
+  }
+
+  positiveAmount(field: string, value: bigint): bigint {
+    if (value <= 0n) this.violation(field, 'must be greater than zero');
+    return value;
+  }
+
+  currency(field: string, value: string): string {
+    if (value.length === 0) this.violation(field, 'is required');
+    else if (!isKnownCurrency(value)) this.violation(field, 'must be an ISO-4217 currency code such as USD');
+    return value;
+  }
+
+  text(field: string, value: string, maxLength: number): string {
+    if (value.length === 0) this.violation(field, 'is required');
+    else this.printable(field, value, maxLength);
+    return value;
+  }
+
+  optionalText(field: string, value: string, maxLength: number): string | null {
+    if (value.length === 0) return null;
+    this.printable(field, value, maxLength);
+    return value;
+  }
+
+  userId(field: string, value: string): string {
+    return this.text(field, value, MAX_USER_ID_LENGTH);
+  }
+
+  optionalUserId(field: string, value: string): string | null {
+    return this.optionalText(field, value, MAX_USER_ID_LENGTH);
+  }
+
+  publicId(field: string, value: string): string {
+    if (value.length === 0) this.violation(field, 'is required');
+    else if (!UUID.test(value)) this.violation(field, 'must be an id returned by this service');
+    return value;
+  }
+
+  cardNumber(field: string, value: string): string {
+    if (!/^\d{16}$/.test(value) || !isLuhnValid(value)) this.violation(field, 'must be a 16-digit card number');
+    return value;
+  }
+
+  passcode(field: string, value: string): string {
+    if (!/^\d{8}$/.test(value)) this.violation(field, 'must be 8 digits');
+    return value;
+  }
+
+  optionalFutureTime(field: string, value: Date | undefined): Date | null {
+    if (value === undefined) return null;
+    const ms = value.getTime();
+    if (Number.isNaN(ms) || ms > LATEST_STORABLE_TIME_MS) {
+      this.violation(field, 'must be a valid timestamp before year 10000');
+      return null;
+    }
+    return value;
+  }
+
+  /** Exactly one of the two ways to name a card (SPEC §2). */
+  cardReference(fields: CardNamingFields): CardReference {
+    const byCredentials = fields.cardNumber !== '' || fields.passcode !== '';
+    const bySavedCard = fields.giftCardId !== '' || fields.userId !== '';
+    if (byCredentials && bySavedCard) {
+      this.violation('card_number', 'name the card by card_number + passcode or by gift_card_id + user_id, not both');
+    }
+    if (byCredentials || !bySavedCard) {
+      return {
+        kind: 'credentials',
+        cardNumber: this.cardNumber('card_number', fields.cardNumber),
+        passcode: this.passcode('passcode', fields.passcode),
+      };
+    }
+    return {
+      kind: 'saved',
+      giftCardId: this.publicId('gift_card_id', fields.giftCardId),
+      userId: this.userId('user_id', fields.userId),
+    };
+  }
+
+  private printable(field: string, value: string, maxLength: number): void {
+    if (value.length > maxLength) this.violation(field, `must be at most ${maxLength} characters`);
+    else if (!PRINTABLE_ASCII.test(value)) this.violation(field, 'must be printable ASCII characters');
+  }
+}

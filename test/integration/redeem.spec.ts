@@ -1,0 +1,165 @@
+import { status } from '@grpc/grpc-js';
+import type { Connection } from 'mysql2/promise';
+import { credentialsOf, issueCard, newKey } from '../support/builders';
+import { assertLedgerInvariants, entryCountOf, ledgerSumOf } from '../support/ledger-invariants';
+import { rpcError, settle } from '../support/rpc-error';
+import { rawConnection } from '../support/test-database';
+import { startTestService, type TestService } from '../support/test-service';
+
+let svc: TestService;
+let db: Connection;
+
+beforeAll(async () => {
+  svc = await startTestService();
+  db = await rawConnection();
+});
+
+afterAll(async () => {
+  await db.end();
+  await svc.stop();
+});
+
+afterEach(async () => {
+  await assertLedgerInvariants(db);
+});
+
+describe('Redeem', () => {
+  it('takes the amount off the card and returns the redemption id and the new balance', async () => {
+    const card = await issueCard(svc.api, { amount: 5_000n });
+    const result = await svc.api.redeem({
+      idempotencyKey: newKey(),
+      ...credentialsOf(card),
+      amount: 1_250n,
+      currency: 'USD',
+      orderId: 'order-1',
+    });
+    expect(result).toMatchObject({
+      giftCardId: card.giftCardId,
+      redeemedAmount: 1_250n,
+      balance: 3_750n,
+      partial: false,
+    });
+    expect(result.transactionId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses more than the balance with INSUFFICIENT_FUNDS and changes nothing', async () => {
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    const error = await rpcError(
+      svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 1_001n, currency: 'USD' }),
+    );
+    expect(error).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'INSUFFICIENT_FUNDS' });
+    const balance = await svc.api.balanceInquiry(credentialsOf(card));
+    expect(balance.balance).toBe(1_000n);
+    expect(await entryCountOf(db, card.giftCardId)).toBe(1);
+  });
+
+  it('takes what there is when the request allows a partial redemption, and says how much', async () => {
+    const card = await issueCard(svc.api, { amount: 700n });
+    const result = await svc.api.redeem({
+      idempotencyKey: newKey(),
+      ...credentialsOf(card),
+      amount: 1_000n,
+      currency: 'USD',
+      allowPartial: true,
+    });
+    expect(result).toMatchObject({ redeemedAmount: 700n, balance: 0n, partial: true });
+  });
+
+  it('refuses a partial redemption of an empty card', async () => {
+    const card = await issueCard(svc.api, { amount: 100n });
+    await svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 100n, currency: 'USD' });
+    const error = await rpcError(
+      svc.api.redeem({
+        idempotencyKey: newKey(),
+        ...credentialsOf(card),
+        amount: 1n,
+        currency: 'USD',
+        allowPartial: true,
+      }),
+    );
+    expect(error.reason).toBe('INSUFFICIENT_FUNDS');
+  });
+
+  it.each([0n, -1n, -(2n ** 63n)])('refuses amount %p with INVALID_ARGUMENT naming the field', async (amount) => {
+    const card = await issueCard(svc.api);
+    const error = await rpcError(
+      svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount, currency: 'USD' }),
+    );
+    expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['amount']);
+  });
+
+  it('refuses a currency other than the card’s with CURRENCY_MISMATCH', async () => {
+    const card = await issueCard(svc.api, { currency: 'EUR' });
+    const error = await rpcError(
+      svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 10n, currency: 'USD' }),
+    );
+    expect(error).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'CURRENCY_MISMATCH' });
+  });
+
+  it('refuses an unknown currency code with INVALID_ARGUMENT', async () => {
+    const card = await issueCard(svc.api);
+    const error = await rpcError(
+      svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 10n, currency: 'XYZ' }),
+    );
+    expect(error).toMatchObject({ code: status.INVALID_ARGUMENT });
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['currency']);
+  });
+
+  it('requires an idempotency key', async () => {
+    const card = await issueCard(svc.api);
+    const error = await rpcError(svc.api.redeem({ ...credentialsOf(card), amount: 10n, currency: 'USD' }));
+    expect(error).toMatchObject({ code: status.INVALID_ARGUMENT });
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotency_key']);
+  });
+
+  it('lets exactly as many of 50 concurrent redemptions succeed as the balance covers', async () => {
+    const card = await issueCard(svc.api, { amount: 2_000n });
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        settle(svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 100n, currency: 'USD' })),
+      ),
+    );
+    const succeeded = outcomes.filter((o) => o.ok);
+    const refusals = outcomes.flatMap((o) => (o.ok ? [] : [o.error.reason]));
+    expect(succeeded).toHaveLength(20);
+    expect(refusals).toEqual(Array(30).fill('INSUFFICIENT_FUNDS'));
+    const balance = await svc.api.balanceInquiry(credentialsOf(card));
+    expect(balance.balance).toBe(0n);
+    expect(await ledgerSumOf(db, card.giftCardId)).toBe(0n);
+  });
+
+  it('applies 20 concurrent identical calls with one idempotency key once, answering all alike', async () => {
+    const card = await issueCard(svc.api, { amount: 2_000n });
+    const request = { idempotencyKey: newKey(), ...credentialsOf(card), amount: 150n, currency: 'USD' };
+    const responses = await Promise.all(Array.from({ length: 20 }, () => svc.api.redeem(request)));
+    for (const response of responses) expect(response).toEqual(responses[0]);
+    expect(await entryCountOf(db, card.giftCardId)).toBe(2);
+    expect((await svc.api.balanceInquiry(credentialsOf(card))).balance).toBe(1_850n);
+  });
+
+  it('refuses the same idempotency key with another amount with IDEMPOTENCY_KEY_REUSED', async () => {
+    const card = await issueCard(svc.api, { amount: 2_000n });
+    const idempotencyKey = newKey();
+    await svc.api.redeem({ idempotencyKey, ...credentialsOf(card), amount: 150n, currency: 'USD' });
+    const error = await rpcError(
+      svc.api.redeem({ idempotencyKey, ...credentialsOf(card), amount: 151n, currency: 'USD' }),
+    );
+    expect(error).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(await entryCountOf(db, card.giftCardId)).toBe(2);
+  });
+
+  it('leaves the key of a refused request unused, so a retry after the cause is fixed succeeds', async () => {
+    const card = await issueCard(svc.api, { amount: 100n });
+    const request = { idempotencyKey: newKey(), ...credentialsOf(card), amount: 150n, currency: 'USD' };
+    expect((await rpcError(svc.api.redeem(request))).reason).toBe('INSUFFICIENT_FUNDS');
+    await svc.api.reload({
+      idempotencyKey: newKey(),
+      ...credentialsOf(card),
+      amount: 100n,
+      currency: 'USD',
+      sourceTransactionId: 'top-up',
+    });
+    expect((await svc.api.redeem(request)).balance).toBe(50n);
+  });
+});

@@ -1,0 +1,80 @@
+import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import {
+  BalanceInquiryRequest,
+  BalanceTransferRequest,
+  CombineCardsRequest,
+  GiftDigitalCardRequest,
+  IssueVirtualCardRequest,
+  ListGiftCardsRequest,
+  RedeemRequest,
+  RefundRequest,
+  ReloadRequest,
+  SaveGiftCardRequest,
+  ShareGiftCardRequest,
+  UnshareGiftCardRequest,
+  UpdateGiftCardRequest,
+  type GiftCardServiceClient,
+} from '../../gen/giftcard/v1/gift_card_service';
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+interface PartialBuilder<Req> {
+  fromPartial(partial: Partial<Req>): Req;
+}
+
+/** Every call gets a deadline: a hung call fails the test instead of hanging the run. */
+const CALL_DEADLINE_MS = 30_000;
+
+function bind<Req, Res>(client: GiftCardServiceClient, method: UnaryMethod<Req, Res>, builder: PartialBuilder<Req>) {
+  return (request: Partial<Req>): Promise<Res> =>
+    new Promise((resolve, reject) => {
+      method.call(
+        client,
+        builder.fromPartial(request),
+        new Metadata(),
+        { deadline: Date.now() + CALL_DEADLINE_MS },
+        (error, response) => {
+          if (error) reject(error);
+          else resolve(response);
+        },
+      );
+    });
+}
+
+/** The service's RPCs as promises taking partial requests (unset fields are proto defaults). */
+export class GiftCardApi {
+  readonly issueVirtualCard;
+  readonly reload;
+  readonly redeem;
+  readonly balanceInquiry;
+  readonly balanceTransfer;
+  readonly refund;
+  readonly saveGiftCard;
+  readonly shareGiftCard;
+  readonly unshareGiftCard;
+  readonly giftDigitalCard;
+  readonly combineCards;
+  readonly listGiftCards;
+  readonly updateGiftCard;
+
+  constructor(readonly client: GiftCardServiceClient) {
+    this.issueVirtualCard = bind(client, client.issueVirtualCard, IssueVirtualCardRequest);
+    this.reload = bind(client, client.reload, ReloadRequest);
+    this.redeem = bind(client, client.redeem, RedeemRequest);
+    this.balanceInquiry = bind(client, client.balanceInquiry, BalanceInquiryRequest);
+    this.balanceTransfer = bind(client, client.balanceTransfer, BalanceTransferRequest);
+    this.refund = bind(client, client.refund, RefundRequest);
+    this.saveGiftCard = bind(client, client.saveGiftCard, SaveGiftCardRequest);
+    this.shareGiftCard = bind(client, client.shareGiftCard, ShareGiftCardRequest);
+    this.unshareGiftCard = bind(client, client.unshareGiftCard, UnshareGiftCardRequest);
+    this.giftDigitalCard = bind(client, client.giftDigitalCard, GiftDigitalCardRequest);
+    this.combineCards = bind(client, client.combineCards, CombineCardsRequest);
+    this.listGiftCards = bind(client, client.listGiftCards, ListGiftCardsRequest);
+    this.updateGiftCard = bind(client, client.updateGiftCard, UpdateGiftCardRequest);
+  }
+}
