@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import {
+  credentials,
+  loadPackageDefinition,
+  type Client,
+  type GrpcObject,
+  type ServiceClientConstructor,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { startTestService, type TestService } from '../support/test-service';
+
+let svc: TestService;
+
+beforeAll(async () => {
+  svc = await startTestService();
+});
+
+afterAll(async () => {
+  await svc.stop();
+});
+
+type DynamicClient = Client & Record<string, (...args: unknown[]) => unknown>;
+
+function clientFor(protoFile: string, servicePath: string[]): DynamicClient {
+  const pkg = loadPackageDefinition(
+    loadSync(protoFile, { keepCase: true, longs: String, enums: String, defaults: true }),
+  );
+  const ctor = servicePath.reduce<unknown>((node, name) => (node as GrpcObject)[name], pkg) as ServiceClientConstructor;
+  return new ctor(svc.address, credentials.createInsecure()) as never;
+}
+
+describe('Service surface', () => {
+  it('answers grpc.health.v1.Health/Check with SERVING, for the server and for GiftCardService', async () => {
+    const health = clientFor(healthProtoPath, ['grpc', 'health', 'v1', 'Health']);
+    for (const service of ['', 'giftcard.v1.GiftCardService']) {
+      const response = await new Promise<{ status: string }>((resolve, reject) => {
+        health.Check!({ service }, (error: Error | null, reply: { status: string }) => {
+          if (error) reject(error);
+          else resolve(reply);
+        });
+      });
+      expect(response.status).toBe('SERVING');
+    }
+    health.close();
+  });
+
+  it('lists giftcard.v1.GiftCardService and describes it through server reflection', async () => {
+    const reflectionProto = join(
+      require.resolve('@grpc/reflection'),
+      '..',
+      '..',
+      'proto',
+      'grpc',
+      'reflection',
+      'v1',
+      'reflection.proto',
+    );
+    const reflection = clientFor(reflectionProto, ['grpc', 'reflection', 'v1', 'ServerReflection']);
+    const ask = (request: object) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const stream = reflection.ServerReflectionInfo!() as NodeJS.ReadWriteStream & {
+          write(message: object): boolean;
+        };
+        stream.on('data', (message: Record<string, unknown>) => {
+          resolve(message);
+          stream.end();
+        });
+        stream.on('error', reject);
+        stream.write(request);
+      });
+    const listed = (await ask({ list_services: '' })) as { list_services_response: { service: { name: string }[] } };
+    const names = listed.list_services_response.service.map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['giftcard.v1.GiftCardService', 'grpc.health.v1.Health']));
+    const described = (await ask({ file_containing_symbol: 'giftcard.v1.GiftCardService' })) as {
+      file_descriptor_response?: { file_descriptor_proto: Buffer[] };
+    };
+    expect(described.file_descriptor_response?.file_descriptor_proto.length).toBeGreaterThan(0);
+    reflection.close();
+  });
+});

@@ -1,0 +1,20 @@
+import { loadConfig } from '../../src/config';
+
+describe('config', () => {
+  it('has working defaults and reports the secrets left at development values', () => {
+    const config = loadConfig({});
+    expect(config.grpcPort).toBe(50051);
+    expect(config.databaseUrl).toBe('mysql://root@127.0.0.1:3306/giftcard');
+    expect(config.defaultedSecrets).toEqual(['CARD_NUMBER_INDEX_KEY', 'PASSCODE_HASH_KEY', 'RESPONSE_SEALING_KEY']);
+  });
+
+  it('refuses bad values at start, naming each', () => {
+    expect(() => loadConfig({ GRPC_PORT: 'abc', MAX_BALANCE_MINOR: '-1', CARD_NUMBER_INDEX_KEY: 'short' })).toThrow(
+      /GRPC_PORT[\s\S]*MAX_BALANCE_MINOR[\s\S]*CARD_NUMBER_INDEX_KEY/,
+    );
+  });
+
+  it('refuses an idempotency retention under 24 hours', () => {
+    expect(() => loadConfig({ IDEMPOTENCY_RETENTION_MS: '1000' })).toThrow(/IDEMPOTENCY_RETENTION_MS/);
+  });
+});
