@@ -4,9 +4,13 @@ import type { AppContext } from './application/ports';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { openDatabase } from './persistence/data-source';
+import { IdempotencyPurge } from './persistence/idempotency-purge';
 import { translateDatabaseError, TypeOrmUnitOfWork } from './persistence/typeorm-unit-of-work';
 import { HmacCardSecrets } from './security/card-secrets';
 import { startServer, type RunningServer } from './transport/server';
+
+/** Expired idempotency keys are swept hourly; retention is at least a day, so no hurry. */
+const IDEMPOTENCY_PURGE_INTERVAL_MS = 3_600_000;
 
 export interface Service {
   readonly server: RunningServer;
@@ -47,8 +51,11 @@ export async function startService(config: Config, log: Logger): Promise<Service
     log,
     translateError: translateDatabaseError,
   });
+  const purge = new IdempotencyPurge(dataSource, log);
+  purge.start(IDEMPOTENCY_PURGE_INTERVAL_MS);
   log.info('gift card service listening', { port: server.port });
   const stop = async (): Promise<void> => {
+    purge.stop();
     await server.shutdown(config.shutdownGraceMs);
     await dataSource.destroy();
   };

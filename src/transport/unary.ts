@@ -75,5 +75,3 @@ export function unary<Req, Res>(
     );
   };
 }
-
-export type { UntypedServiceImplementation };
