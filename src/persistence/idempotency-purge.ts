@@ -22,10 +22,10 @@ export class IdempotencyPurge {
   async sweep(now: Date = new Date()): Promise<number> {
     let deleted = 0;
     for (let batch = 0; batch < MAX_BATCHES_PER_SWEEP; batch++) {
-      const result = (await this.dataSource.query(
+      const result = await this.dataSource.query<{ affectedRows?: number }>(
         'DELETE FROM idempotency_record WHERE expires_at < ? ORDER BY expires_at LIMIT ?',
         [now, PURGE_BATCH_ROWS],
-      )) as { affectedRows?: number };
+      );
       const affected = result.affectedRows ?? 0;
       deleted += affected;
       if (affected < PURGE_BATCH_ROWS) break;

@@ -1,10 +1,4 @@
-import type {
-  handleUnaryCall,
-  ServerUnaryCall,
-  ServiceDefinition,
-  sendUnaryData,
-  UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import type { handleUnaryCall, ServerUnaryCall, ServiceDefinition, sendUnaryData } from '@grpc/grpc-js';
 import { invalidArgument } from '../domain/errors';
 import type { Logger } from '../logger';
 import { toServiceError, type ErrorTranslator } from './error-status';
