@@ -52,10 +52,32 @@ export interface CardAccess {
   readonly preferred: boolean;
 }
 
+/** A card as one user holds it in their wallet. */
+export interface SavedCard {
+  readonly card: GiftCard;
+  readonly access: CardAccess;
+}
+
 export interface CardAccessRepository {
   find(cardId: bigint, userId: string): Promise<CardAccess | null>;
   findOwner(cardId: bigint): Promise<CardAccess | null>;
+  /** Throws CardAlreadyOwned when the card has another owner row (the one-owner unique key). */
   insert(access: CardAccess, now: Date): Promise<void>;
+  // Wallet: save, share, unshare, list, preferred.
+  /**
+   * Locks every access row of one user (SELECT ... FOR UPDATE, ascending card id). Changes to a
+   * user's preferred card take it first, so they run one at a time per user.
+   */
+  lockAllOfUser(userId: string): Promise<CardAccess[]>;
+  /** Rows with role SHARED on the card: the owner is not counted. */
+  countShares(cardId: bigint): Promise<number>;
+  /** Throws CardAlreadyOwned when promoting to OWNER and the card has another owner. */
+  setRole(cardId: bigint, userId: string, role: AccessRole): Promise<void>;
+  /** Throws PreferredCardTaken when the user still has another preferred card. */
+  setPreferred(cardId: bigint, userId: string, preferred: boolean): Promise<void>;
+  remove(cardId: bigint, userId: string): Promise<void>;
+  /** A user's cards in ascending card id, those after `afterCardId` only; a plain read. */
+  listByUser(userId: string, afterCardId: bigint | null, limit: number): Promise<SavedCard[]>;
 }
 
 /** The repositories of one database transaction. */
@@ -116,5 +138,19 @@ export class IdempotencyKeyTaken extends Error {
   constructor() {
     super('idempotency key already claimed');
     this.name = 'IdempotencyKeyTaken';
+  }
+}
+
+export class CardAlreadyOwned extends Error {
+  constructor() {
+    super('card already has an owner');
+    this.name = 'CardAlreadyOwned';
+  }
+}
+
+export class PreferredCardTaken extends Error {
+  constructor() {
+    super('user already has a preferred card');
+    this.name = 'PreferredCardTaken';
   }
 }

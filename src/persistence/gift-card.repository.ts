@@ -5,7 +5,8 @@ import { GiftCardEntity } from './entities/gift-card.entity';
 import { insertedId } from './inserted-id';
 import { isDuplicateKey } from './mysql-errors';
 
-function toDomain(row: GiftCardEntity): GiftCard {
+/** Shared with the wallet listing, which reads cards next to their access rows. */
+export function toDomain(row: GiftCardEntity): GiftCard {
   return {
     id: row.id,
     publicId: row.publicId,

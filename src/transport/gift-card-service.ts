@@ -3,9 +3,14 @@ import type { GiftCardServiceServer } from '../../gen/giftcard/v1/gift_card_serv
 import type { AppContext } from '../application/ports';
 import { balanceInquiryHandler } from './handlers/balance-inquiry.handler';
 import { issueVirtualCardHandler } from './handlers/issue-virtual-card.handler';
+import { listGiftCardsHandler } from './handlers/list-gift-cards.handler';
 import { redeemHandler } from './handlers/redeem.handler';
 import { refundHandler } from './handlers/refund.handler';
 import { reloadHandler } from './handlers/reload.handler';
+import { saveGiftCardHandler } from './handlers/save-gift-card.handler';
+import { shareGiftCardHandler } from './handlers/share-gift-card.handler';
+import { unshareGiftCardHandler } from './handlers/unshare-gift-card.handler';
+import { updateGiftCardHandler } from './handlers/update-gift-card.handler';
 import { unary, type UnaryContext } from './unary';
 
 /** Declared in the contract, not built yet: a clear UNIMPLEMENTED instead of a silent stub. */
@@ -24,12 +29,12 @@ export function giftCardService(app: AppContext, context: UnaryContext): GiftCar
     balanceInquiry: unary(context, 'BalanceInquiry', balanceInquiryHandler(app)),
     balanceTransfer: notImplemented('BalanceTransfer'),
     refund: unary(context, 'Refund', refundHandler(app)),
-    saveGiftCard: notImplemented('SaveGiftCard'),
-    shareGiftCard: notImplemented('ShareGiftCard'),
-    unshareGiftCard: notImplemented('UnshareGiftCard'),
+    saveGiftCard: unary(context, 'SaveGiftCard', saveGiftCardHandler(app)),
+    shareGiftCard: unary(context, 'ShareGiftCard', shareGiftCardHandler(app)),
+    unshareGiftCard: unary(context, 'UnshareGiftCard', unshareGiftCardHandler(app)),
     giftDigitalCard: notImplemented('GiftDigitalCard'),
     combineCards: notImplemented('CombineCards'),
-    listGiftCards: notImplemented('ListGiftCards'),
-    updateGiftCard: notImplemented('UpdateGiftCard'),
+    listGiftCards: unary(context, 'ListGiftCards', listGiftCardsHandler(app)),
+    updateGiftCard: unary(context, 'UpdateGiftCard', updateGiftCardHandler(app)),
   };
 }

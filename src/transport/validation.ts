@@ -8,11 +8,17 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 64;
 /** External references and user ids fit the columns that store them. */
 export const MAX_REFERENCE_LENGTH = 128;
 export const MAX_USER_ID_LENGTH = 128;
+/** AIP-158 list paging: 0 asks for the default; more than the maximum is refused, not clamped. */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+/** Page tokens this service writes are about 100 characters; anything far longer is not one. */
+const MAX_PAGE_TOKEN_LENGTH = 512;
 /** DATETIME holds years up to 9999; later instants cannot be stored. */
 const LATEST_STORABLE_TIME_MS = Date.UTC(9999, 11, 31);
 
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** The card-naming fields every request on an existing card carries (SPEC §4a). */
 export interface CardNamingFields {
@@ -75,11 +81,31 @@ export class RequestFields {
   }
 
   userId(field: string, value: string): string {
-    return this.text(field, value, MAX_USER_ID_LENGTH);
+    if (value.length === 0) this.violation(field, 'is required');
+    else this.userIdText(field, value);
+    return value;
   }
 
   optionalUserId(field: string, value: string): string | null {
-    return this.optionalText(field, value, MAX_USER_ID_LENGTH);
+    if (value.length === 0) return null;
+    this.userIdText(field, value);
+    return value;
+  }
+
+  /** A page_size as AIP-158 reads it: 0 is the default, negative or above the maximum is refused. */
+  pageSize(field: string, value: number): number {
+    if (value === 0) return DEFAULT_PAGE_SIZE;
+    if (value < 0 || value > MAX_PAGE_SIZE) this.violation(field, `must be from 0 to ${MAX_PAGE_SIZE}`);
+    return value;
+  }
+
+  /** Only the shape here; what the token says is checked where it is opened (application/page-token.ts). */
+  optionalPageToken(field: string, value: string): string | null {
+    if (value.length === 0) return null;
+    if (value.length > MAX_PAGE_TOKEN_LENGTH || !BASE64URL.test(value)) {
+      this.violation(field, 'is not a page token issued by this service');
+    }
+    return value;
   }
 
   publicId(field: string, value: string): string {
@@ -127,6 +153,15 @@ export class RequestFields {
       giftCardId: this.publicId('gift_card_id', fields.giftCardId),
       userId: this.userId('user_id', fields.userId),
     };
+  }
+
+  /**
+   * user_id is compared under MySQL's PAD SPACE collation, where 'bob ' equals 'bob': an id with
+   * surrounding spaces would reach another user's cards, so it is refused as malformed.
+   */
+  private userIdText(field: string, value: string): void {
+    this.printable(field, value, MAX_USER_ID_LENGTH);
+    if (value.trim() !== value) this.violation(field, 'must not begin or end with a space');
   }
 
   private printable(field: string, value: string, maxLength: number): void {

@@ -1,0 +1,46 @@
+import { assertNotSelf, assertShareCapacity } from '../domain/wallet';
+import { runOnce } from './idempotency';
+import { accepted } from './outcome';
+import { lockOwnedCard } from './owned-card';
+import { AccessRole, type AppContext } from './ports';
+
+export interface ShareGiftCardCommand {
+  readonly idempotencyKey: string | null;
+  /** The owner, who shares. */
+  readonly userId: string;
+  readonly giftCardId: string;
+  readonly recipientUserId: string;
+}
+
+export interface ShareResult {
+  readonly giftCardId: string;
+  readonly recipientUserId: string;
+  readonly role: AccessRole;
+}
+
+/**
+ * Grants another user equal access to spend and inquire (SPEC §4.8). Only the owner shares, never
+ * with themself; sharing again with the same user changes nothing and answers the same.
+ */
+export async function shareGiftCard(ctx: AppContext, command: ShareGiftCardCommand): Promise<ShareResult> {
+  assertNotSelf(command.userId, command.recipientUserId);
+  const { idempotencyKey, ...payload } = command;
+  return runOnce(ctx, { operation: 'ShareGiftCard', key: idempotencyKey, payload }, async (tx, claim) => {
+    const card = await lockOwnedCard(tx, command.giftCardId, command.userId);
+    await claim();
+    const existing = await tx.access.find(card.id, command.recipientUserId);
+    if (existing === null) {
+      // Counted under the card lock, so parallel shares cannot together pass the limit.
+      assertShareCapacity(await tx.access.countShares(card.id));
+      await tx.access.insert(
+        { cardId: card.id, userId: command.recipientUserId, role: AccessRole.SHARED, preferred: false },
+        ctx.clock.now(),
+      );
+    }
+    return accepted({
+      giftCardId: card.publicId,
+      recipientUserId: command.recipientUserId,
+      role: existing?.role ?? AccessRole.SHARED,
+    });
+  });
+}

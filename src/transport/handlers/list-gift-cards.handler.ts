@@ -1,0 +1,19 @@
+import type { ListGiftCardsRequest, ListGiftCardsResponse } from '../../../gen/giftcard/v1/gift_card_service';
+import { listGiftCards } from '../../application/list-gift-cards';
+import type { AppContext } from '../../application/ports';
+import { savedGiftCardToProto } from '../saved-gift-card.mapper';
+import { RequestFields } from '../validation';
+
+export const listGiftCardsHandler =
+  (app: AppContext) =>
+  async (request: ListGiftCardsRequest): Promise<ListGiftCardsResponse> => {
+    const fields = new RequestFields();
+    const query = {
+      userId: fields.userId('user_id', request.userId),
+      pageSize: fields.pageSize('page_size', request.pageSize),
+      pageToken: fields.optionalPageToken('page_token', request.pageToken),
+    };
+    fields.check();
+    const page = await listGiftCards(app, query);
+    return { giftCards: page.cards.map(savedGiftCardToProto), nextPageToken: page.nextPageToken ?? '' };
+  };

@@ -1,0 +1,18 @@
+import type { UnshareGiftCardRequest, UnshareGiftCardResponse } from '../../../gen/giftcard/v1/gift_card_service';
+import type { AppContext } from '../../application/ports';
+import { unshareGiftCard } from '../../application/unshare-gift-card';
+import { RequestFields } from '../validation';
+
+export const unshareGiftCardHandler =
+  (app: AppContext) =>
+  async (request: UnshareGiftCardRequest): Promise<UnshareGiftCardResponse> => {
+    const fields = new RequestFields();
+    const command = {
+      idempotencyKey: fields.optionalIdempotencyKey(request.idempotencyKey),
+      userId: fields.userId('user_id', request.userId),
+      giftCardId: fields.publicId('gift_card_id', request.giftCardId),
+      recipientUserId: fields.userId('recipient_user_id', request.recipientUserId),
+    };
+    fields.check();
+    return unshareGiftCard(app, command);
+  };

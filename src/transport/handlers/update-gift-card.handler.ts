@@ -1,0 +1,19 @@
+import type { UpdateGiftCardRequest, UpdateGiftCardResponse } from '../../../gen/giftcard/v1/gift_card_service';
+import type { AppContext } from '../../application/ports';
+import { updateGiftCard } from '../../application/update-gift-card';
+import { savedGiftCardToProto } from '../saved-gift-card.mapper';
+import { RequestFields } from '../validation';
+
+export const updateGiftCardHandler =
+  (app: AppContext) =>
+  async (request: UpdateGiftCardRequest): Promise<UpdateGiftCardResponse> => {
+    const fields = new RequestFields();
+    const command = {
+      idempotencyKey: fields.optionalIdempotencyKey(request.idempotencyKey),
+      userId: fields.userId('user_id', request.userId),
+      giftCardId: fields.publicId('gift_card_id', request.giftCardId),
+      preferred: request.preferred,
+    };
+    fields.check();
+    return { giftCard: savedGiftCardToProto(await updateGiftCard(app, command)) };
+  };
