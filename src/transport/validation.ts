@@ -46,14 +46,14 @@ export class RequestFields {
 
   idempotencyKey(value: string): string {
     if (value.length === 0) this.violation('idempotency_key', 'is required');
-    else this.printable('idempotency_key', value, MAX_IDEMPOTENCY_KEY_LENGTH);
+    else this.exactKey('idempotency_key', value, MAX_IDEMPOTENCY_KEY_LENGTH);
     return value;
   }
 
   /** An idempotency key where the operation accepts one without requiring it. */
   optionalIdempotencyKey(value: string): string | null {
     if (value.length === 0) return null;
-    this.printable('idempotency_key', value, MAX_IDEMPOTENCY_KEY_LENGTH);
+    this.exactKey('idempotency_key', value, MAX_IDEMPOTENCY_KEY_LENGTH);
     return value;
   }
 
@@ -82,13 +82,13 @@ export class RequestFields {
 
   userId(field: string, value: string): string {
     if (value.length === 0) this.violation(field, 'is required');
-    else this.userIdText(field, value);
+    else this.exactKey(field, value, MAX_USER_ID_LENGTH);
     return value;
   }
 
   optionalUserId(field: string, value: string): string | null {
     if (value.length === 0) return null;
-    this.userIdText(field, value);
+    this.exactKey(field, value, MAX_USER_ID_LENGTH);
     return value;
   }
 
@@ -156,11 +156,12 @@ export class RequestFields {
   }
 
   /**
-   * user_id is compared under MySQL's PAD SPACE collation, where 'bob ' equals 'bob': an id with
-   * surrounding spaces would reach another user's cards, so it is refused as malformed.
+   * User ids and idempotency keys are compared under MySQL's PAD SPACE collation, where 'bob '
+   * equals 'bob': a user id with surrounding spaces would reach another user's cards, and a key
+   * would collide with its neighbour, so such values are refused as malformed.
    */
-  private userIdText(field: string, value: string): void {
-    this.printable(field, value, MAX_USER_ID_LENGTH);
+  private exactKey(field: string, value: string, maxLength: number): void {
+    this.printable(field, value, maxLength);
     if (value.trim() !== value) this.violation(field, 'must not begin or end with a space');
   }
 

@@ -96,8 +96,8 @@ describe('IssueVirtualCard', () => {
     expect(error.fieldViolations.map((v) => v.field).sort()).toEqual(['idempotency_key', 'source_transaction_id']);
   });
 
-  it('refuses an idempotency key longer than 64 characters or with control characters', async () => {
-    for (const idempotencyKey of ['k'.repeat(65), 'tab\tkey']) {
+  it('refuses an idempotency key longer than 64 characters, with control characters or surrounding spaces', async () => {
+    for (const idempotencyKey of ['k'.repeat(65), 'tab\tkey', 'trailing-space ']) {
       const error = await rpcError(svc.api.issueVirtualCard({ ...validRequest(), idempotencyKey }));
       expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotency_key']);
     }
