@@ -56,6 +56,11 @@ export interface CardAccessRepository {
   find(cardId: bigint, userId: string): Promise<CardAccess | null>;
   findOwner(cardId: bigint): Promise<CardAccess | null>;
   insert(access: CardAccess, now: Date): Promise<void>;
+  /**
+   * Removes every user's access to the card, owner and shares alike. The caller holds the card's
+   * row lock, as every change to a card's access does, so no grant can slip in alongside.
+   */
+  revokeAll(cardId: bigint): Promise<void>;
 }
 
 /** The repositories of one database transaction. */

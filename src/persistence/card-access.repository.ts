@@ -22,4 +22,8 @@ export class TypeOrmCardAccessRepository implements CardAccessRepository {
   async insert(access: CardAccess, now: Date): Promise<void> {
     await this.manager.insert(CardAccessEntity, { ...access, createdAt: now });
   }
+
+  async revokeAll(cardId: bigint): Promise<void> {
+    await this.manager.delete(CardAccessEntity, { cardId });
+  }
 }

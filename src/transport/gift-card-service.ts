@@ -2,6 +2,8 @@ import { status as GrpcStatus, type handleUnaryCall } from '@grpc/grpc-js';
 import type { GiftCardServiceServer } from '../../gen/giftcard/v1/gift_card_service';
 import type { AppContext } from '../application/ports';
 import { balanceInquiryHandler } from './handlers/balance-inquiry.handler';
+import { balanceTransferHandler } from './handlers/balance-transfer.handler';
+import { giftDigitalCardHandler } from './handlers/gift-digital-card.handler';
 import { issueVirtualCardHandler } from './handlers/issue-virtual-card.handler';
 import { redeemHandler } from './handlers/redeem.handler';
 import { refundHandler } from './handlers/refund.handler';
@@ -22,12 +24,12 @@ export function giftCardService(app: AppContext, context: UnaryContext): GiftCar
     reload: unary(context, 'Reload', reloadHandler(app)),
     redeem: unary(context, 'Redeem', redeemHandler(app)),
     balanceInquiry: unary(context, 'BalanceInquiry', balanceInquiryHandler(app)),
-    balanceTransfer: notImplemented('BalanceTransfer'),
+    balanceTransfer: unary(context, 'BalanceTransfer', balanceTransferHandler(app)),
     refund: unary(context, 'Refund', refundHandler(app)),
     saveGiftCard: notImplemented('SaveGiftCard'),
     shareGiftCard: notImplemented('ShareGiftCard'),
     unshareGiftCard: notImplemented('UnshareGiftCard'),
-    giftDigitalCard: notImplemented('GiftDigitalCard'),
+    giftDigitalCard: unary(context, 'GiftDigitalCard', giftDigitalCardHandler(app)),
     combineCards: notImplemented('CombineCards'),
     listGiftCards: notImplemented('ListGiftCards'),
     updateGiftCard: notImplemented('UpdateGiftCard'),
