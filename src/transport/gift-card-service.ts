@@ -3,6 +3,7 @@ import type { GiftCardServiceServer } from '../../gen/giftcard/v1/gift_card_serv
 import type { AppContext } from '../application/ports';
 import { balanceInquiryHandler } from './handlers/balance-inquiry.handler';
 import { balanceTransferHandler } from './handlers/balance-transfer.handler';
+import { combineCardsHandler } from './handlers/combine-cards.handler';
 import { giftDigitalCardHandler } from './handlers/gift-digital-card.handler';
 import { issueVirtualCardHandler } from './handlers/issue-virtual-card.handler';
 import { redeemHandler } from './handlers/redeem.handler';
@@ -30,7 +31,7 @@ export function giftCardService(app: AppContext, context: UnaryContext): GiftCar
     shareGiftCard: notImplemented('ShareGiftCard'),
     unshareGiftCard: notImplemented('UnshareGiftCard'),
     giftDigitalCard: unary(context, 'GiftDigitalCard', giftDigitalCardHandler(app)),
-    combineCards: notImplemented('CombineCards'),
+    combineCards: unary(context, 'CombineCards', combineCardsHandler(app)),
     listGiftCards: notImplemented('ListGiftCards'),
     updateGiftCard: notImplemented('UpdateGiftCard'),
   };
