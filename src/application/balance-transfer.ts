@@ -82,10 +82,10 @@ export function balanceTransfer(ctx: AppContext, command: BalanceTransferCommand
     });
     const owner = await tx.access.findOwner(source.id);
     if (owner !== null) {
-      await tx.access.insert(
-        { cardId: created.card.id, userId: owner.userId, role: AccessRole.OWNER, preferred: false },
-        now,
-      );
+      // A deleted preferred card hands that place to the card that now holds its money.
+      const preferred = command.deleteSource && owner.preferred;
+      if (preferred) await tx.access.setPreferred(source.id, owner.userId, false);
+      await tx.access.insert({ cardId: created.card.id, userId: owner.userId, role: AccessRole.OWNER, preferred }, now);
     }
     return accepted({
       giftCardId: created.card.publicId,

@@ -1,6 +1,6 @@
 import { DomainError, ErrorReason } from '../domain/errors';
 import type { GiftCard } from '../domain/gift-card';
-import { AccessRole, type TransactionScope } from './ports';
+import { AccessRole, type CardAccess, type TransactionScope } from './ports';
 
 /** The answer for a card that does not exist and for one the user has no access to: the same. */
 export function unknownCard(giftCardId: string): DomainError {
@@ -15,7 +15,7 @@ export function unknownCard(giftCardId: string): DomainError {
  * No access at all reads as an unknown card, so a guessed id reveals nothing; a user the card is
  * shared with knows it exists, and learns that only its owner may do this.
  */
-export async function assertOwnedBy(tx: TransactionScope, card: GiftCard, userId: string): Promise<void> {
+export async function assertOwnedBy(tx: TransactionScope, card: GiftCard, userId: string): Promise<CardAccess> {
   const access = await tx.access.find(card.id, userId);
   if (access === null) throw unknownCard(card.publicId);
   if (access.role !== AccessRole.OWNER) {
@@ -23,4 +23,5 @@ export async function assertOwnedBy(tx: TransactionScope, card: GiftCard, userId
       giftCardId: card.publicId,
     });
   }
+  return access;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { combine } from '../domain/combination';
+import { combine, type Combination } from '../domain/combination';
 import type { GiftCard } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
@@ -62,6 +62,34 @@ function lockedCard(locked: ReadonlyMap<string, GiftCard>, publicId: string): Gi
   return card;
 }
 
+/** Writes each step: the source retired (COMBINE_OUT) and the target credited (COMBINE_IN). */
+async function postSteps(
+  tx: TransactionScope,
+  combination: Combination,
+  operationId: string,
+  now: Date,
+): Promise<CombinedSourceResult[]> {
+  const results: CombinedSourceResult[] = [];
+  for (const step of combination.steps) {
+    if (step.amountMinor === 0n) {
+      // Nothing to move, so no entry (the ledger holds no zero amounts); the card is still retired.
+      await tx.cards.save(step.source, now);
+      results.push({ giftCardId: step.source.publicId, amountMinor: 0n, transactionId: null });
+      continue;
+    }
+    const posting = { operationId, externalRef: null, now };
+    const out = await saveAndPost(tx, {
+      ...posting,
+      card: step.source,
+      type: EntryType.COMBINE_OUT,
+      amountMinor: -step.amountMinor,
+    });
+    await saveAndPost(tx, { ...posting, card: step.target, type: EntryType.COMBINE_IN, amountMinor: step.amountMinor });
+    results.push({ giftCardId: step.source.publicId, amountMinor: step.amountMinor, transactionId: out.publicId });
+  }
+  return results;
+}
+
 export function combineCards(ctx: AppContext, command: CombineCardsCommand): Promise<CombineCardsResult> {
   const { idempotencyKey, ...payload } = command;
   return runOnce(ctx, { operation: 'CombineCards', key: idempotencyKey, payload }, async (tx, claim) => {
@@ -70,35 +98,19 @@ export function combineCards(ctx: AppContext, command: CombineCardsCommand): Pro
     const target = lockedCard(locked, command.targetGiftCardId);
     const sources = command.sourceGiftCardIds.map((id) => lockedCard(locked, id));
     // Ownership first, so a card the user cannot see never answers with its state.
-    for (const card of [target, ...sources]) await assertOwnedBy(tx, card, command.userId);
+    await assertOwnedBy(tx, target, command.userId);
+    let preferredSource: GiftCard | null = null;
+    for (const source of sources) {
+      if ((await assertOwnedBy(tx, source, command.userId)).preferred) preferredSource = source;
+    }
     const now = ctx.clock.now();
     const combination = combine(target, sources, ctx.limits.maxBalanceMinor, now);
     const operationId = randomUUID();
-    const results: CombinedSourceResult[] = [];
-    for (const step of combination.steps) {
-      if (step.amountMinor === 0n) {
-        // Nothing to move, so no entry (the ledger holds no zero amounts); the card is still retired.
-        await tx.cards.save(step.source, now);
-        results.push({ giftCardId: step.source.publicId, amountMinor: 0n, transactionId: null });
-        continue;
-      }
-      const out = await saveAndPost(tx, {
-        card: step.source,
-        type: EntryType.COMBINE_OUT,
-        amountMinor: -step.amountMinor,
-        operationId,
-        externalRef: null,
-        now,
-      });
-      await saveAndPost(tx, {
-        card: step.target,
-        type: EntryType.COMBINE_IN,
-        amountMinor: step.amountMinor,
-        operationId,
-        externalRef: null,
-        now,
-      });
-      results.push({ giftCardId: step.source.publicId, amountMinor: step.amountMinor, transactionId: out.publicId });
+    const results = await postSteps(tx, combination, operationId, now);
+    if (preferredSource !== null) {
+      // The user's preferred card is empty now; the card that took its money takes its place.
+      await tx.access.setPreferred(preferredSource.id, command.userId, false);
+      await tx.access.setPreferred(target.id, command.userId, true);
     }
     return accepted({
       giftCardId: combination.target.publicId,

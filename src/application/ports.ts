@@ -61,6 +61,8 @@ export interface CardAccessRepository {
    * row lock, as every change to a card's access does, so no grant can slip in alongside.
    */
   revokeAll(cardId: bigint): Promise<void>;
+  /** Sets one user's preferred flag on one card; clear the old preferred card before setting a new one. */
+  setPreferred(cardId: bigint, userId: string, preferred: boolean): Promise<void>;
 }
 
 /** The repositories of one database transaction. */

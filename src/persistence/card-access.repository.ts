@@ -26,4 +26,8 @@ export class TypeOrmCardAccessRepository implements CardAccessRepository {
   async revokeAll(cardId: bigint): Promise<void> {
     await this.manager.delete(CardAccessEntity, { cardId });
   }
+
+  async setPreferred(cardId: bigint, userId: string, preferred: boolean): Promise<void> {
+    await this.manager.update(CardAccessEntity, { cardId, userId }, { preferred });
+  }
 }

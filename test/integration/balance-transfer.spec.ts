@@ -3,7 +3,14 @@ import type { Connection } from 'mysql2/promise';
 import { GiftCardStatus } from '../../gen/giftcard/v1/gift_card';
 import { TransferStatus } from '../../gen/giftcard/v1/gift_card_service';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
-import { accessOf, entriesOf, expireDirectly, shareDirectly } from '../support/direct-rows';
+import {
+  accessOf,
+  entriesOf,
+  expireDirectly,
+  preferDirectly,
+  preferredCardOf,
+  shareDirectly,
+} from '../support/direct-rows';
 import { assertLedgerInvariants, entryCountOf } from '../support/ledger-invariants';
 import { rpcError, settle } from '../support/rpc-error';
 import { rawConnection } from '../support/test-database';
@@ -175,6 +182,17 @@ describe('BalanceTransfer', () => {
 
     const unowned = await issueCard(svc.api, { amount: 700n });
     expect(await accessOf(db, (await transfer(unowned, { amount: 200n })).giftCardId)).toEqual([]);
+  });
+
+  it('makes the new card its owner’s preferred one when it replaces a preferred source', async () => {
+    const owner = `transfer-preferring-${process.pid}`;
+    const kept = await issueCard(svc.api, { amount: 700n, userId: owner });
+    await preferDirectly(db, kept.giftCardId, owner);
+    await transfer(kept, { amount: 200n });
+    expect(await preferredCardOf(db, owner)).toBe(kept.giftCardId);
+
+    const replaced = await transfer(kept, { delete: true });
+    expect(await preferredCardOf(db, owner)).toBe(replaced.giftCardId);
   });
 
   it('applies a repeated request once and answers with the same new card', async () => {

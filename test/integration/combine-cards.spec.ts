@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { Connection } from 'mysql2/promise';
 import { GiftCardStatus } from '../../gen/giftcard/v1/gift_card';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
-import { entriesOf, expireDirectly, shareDirectly } from '../support/direct-rows';
+import { entriesOf, expireDirectly, preferDirectly, preferredCardOf, shareDirectly } from '../support/direct-rows';
 import { assertLedgerInvariants, entryCountOf } from '../support/ledger-invariants';
 import { rpcError } from '../support/rpc-error';
 import { rawConnection } from '../support/test-database';
@@ -78,6 +78,15 @@ describe('CombineCards', () => {
     expect((await inquire(empty)).status).toBe(GiftCardStatus.GIFT_CARD_STATUS_COMBINED);
     expect(await entryCountOf(db, empty.giftCardId)).toBe(2);
     expect(await entryCountOf(db, target.giftCardId)).toBe(1);
+  });
+
+  it('makes the target the user’s preferred card when a source was', async () => {
+    const user = newUser();
+    const target = await issueCard(svc.api, { amount: 100n, userId: user });
+    const preferred = await issueCard(svc.api, { amount: 100n, userId: user });
+    await preferDirectly(db, preferred.giftCardId, user);
+    await combine(user, target, [preferred]);
+    expect(await preferredCardOf(db, user)).toBe(target.giftCardId);
   });
 
   it('refuses a target or source the user only has shared with NOT_CARD_OWNER, and changes nothing', async () => {

@@ -51,3 +51,25 @@ export async function entriesOf(
     operationId: String(row.operation_id),
   }));
 }
+
+/**
+ * Makes the card the user's preferred one. UpdateGiftCard is built on the wallet branch; once it
+ * is merged, tests should use it instead.
+ */
+export async function preferDirectly(db: Connection, giftCardId: string, userId: string): Promise<void> {
+  await db.query(
+    `UPDATE card_access a JOIN gift_card c ON c.id = a.card_id SET a.preferred = TRUE
+     WHERE c.public_id = ? AND a.user_id = ?`,
+    [giftCardId, userId],
+  );
+}
+
+/** The public id of the user's preferred card, or null. */
+export async function preferredCardOf(db: Connection, userId: string): Promise<string | null> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT c.public_id FROM card_access a JOIN gift_card c ON c.id = a.card_id
+     WHERE a.user_id = ? AND a.preferred`,
+    [userId],
+  );
+  return rows.length === 0 ? null : String(rows[0]?.public_id);
+}
