@@ -131,6 +131,14 @@ describe('BalanceTransfer', () => {
     expect(negative.fieldViolations.map((v) => v.field)).toEqual(['amount']);
   });
 
+  it('requires an idempotency key and well-formed credentials', async () => {
+    const error = await rpcError(
+      svc.api.balanceTransfer({ cardNumber: '1234', passcode: 'x', amount: 10n, currency: 'USD' }),
+    );
+    expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotency_key', 'card_number', 'passcode']);
+  });
+
   it('refuses a currency other than the card’s with CURRENCY_MISMATCH', async () => {
     const source = await issueCard(svc.api, { currency: 'EUR' });
     const error = await rpcError(transfer(source, { amount: 10n }));

@@ -202,6 +202,19 @@ describe('CombineCards', () => {
     expect(tooMany.fieldViolations.map((v) => v.field)).toEqual(['source_gift_card_ids']);
   });
 
+  it('requires an idempotency key, the user and well-formed ids', async () => {
+    const error = await rpcError(
+      svc.api.combineCards({ targetGiftCardId: 'not-an-id', sourceGiftCardIds: ['also-not-an-id'] }),
+    );
+    expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
+    expect(error.fieldViolations.map((v) => v.field)).toEqual([
+      'idempotency_key',
+      'user_id',
+      'target_gift_card_id',
+      'source_gift_card_ids[0]',
+    ]);
+  });
+
   it('combines 20 sources at once', async () => {
     const user = newUser();
     const target = await issueCard(svc.api, { amount: 1n, userId: user });
