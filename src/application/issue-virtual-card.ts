@@ -1,13 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { invalidArgument } from '../domain/errors';
 import type { CardStatus } from '../domain/gift-card';
-import { EntryType } from '../domain/ledger-entry';
-import { assertWithinMaximum, type Minor } from '../domain/money';
+import type { Minor } from '../domain/money';
 import { runOnce } from './idempotency';
-import { post } from './ledger-posting';
-import { createCard } from './new-card';
+import { issuePurchasedCard } from './new-card';
 import { accepted } from './outcome';
-import { AccessRole, type AppContext } from './ports';
+import type { AppContext } from './ports';
 
 export interface IssueVirtualCardCommand {
   readonly idempotencyKey: string;
@@ -38,35 +35,23 @@ export function issueVirtualCard(ctx: AppContext, command: IssueVirtualCardComma
     if (command.expiresAt !== null && command.expiresAt.getTime() <= now.getTime()) {
       throw invalidArgument([{ field: 'expire_time', description: 'must be in the future' }]);
     }
-    assertWithinMaximum(command.amountMinor, ctx.limits.maxBalanceMinor);
-    const created = await createCard(ctx, tx, {
+    const issued = await issuePurchasedCard(ctx, tx, {
+      amountMinor: command.amountMinor,
       currency: command.currency,
       expiresAt: command.expiresAt,
-      balanceMinor: command.amountMinor,
-    });
-    const entry = await post(tx, {
-      card: created.card,
-      type: EntryType.ISSUE,
-      amountMinor: command.amountMinor,
-      operationId: randomUUID(),
-      externalRef: command.sourceTransactionId,
+      sourceTransactionId: command.sourceTransactionId,
+      ownerUserId: command.userId,
       now,
     });
-    if (command.userId !== null) {
-      await tx.access.insert(
-        { cardId: created.card.id, userId: command.userId, role: AccessRole.OWNER, preferred: false },
-        now,
-      );
-    }
     return accepted({
-      giftCardId: created.card.publicId,
-      cardNumber: created.cardNumber,
-      passcode: created.passcode,
-      balanceMinor: created.card.balanceMinor,
-      currency: created.card.currency,
-      status: created.card.status,
-      transactionId: entry.publicId,
-      expiresAt: created.card.expiresAt,
+      giftCardId: issued.card.publicId,
+      cardNumber: issued.cardNumber,
+      passcode: issued.passcode,
+      balanceMinor: issued.card.balanceMinor,
+      currency: issued.card.currency,
+      status: issued.card.status,
+      transactionId: issued.entry.publicId,
+      expiresAt: issued.card.expiresAt,
     });
   });
 }

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { generateCardNumber, generatePasscode, lastFour } from '../domain/card-number';
 import { CardStatus, type GiftCard } from '../domain/gift-card';
-import { CardNumberTaken, type AppContext, type TransactionScope } from './ports';
+import { EntryType, type StoredLedgerEntry } from '../domain/ledger-entry';
+import { assertWithinMaximum, type Minor } from '../domain/money';
+import { post } from './ledger-posting';
+import { AccessRole, CardNumberTaken, type AppContext, type TransactionScope } from './ports';
 
 /** A collision among 10^15 numbers is rare; a few draws make a failure practically impossible. */
 const MAX_NUMBER_DRAWS = 5;
@@ -45,4 +48,49 @@ export async function createCard(ctx: AppContext, tx: TransactionScope, terms: C
       if (!(error instanceof CardNumberTaken) || draw >= MAX_NUMBER_DRAWS) throw error;
     }
   }
+}
+
+export interface PurchaseTerms {
+  readonly amountMinor: Minor;
+  readonly currency: string;
+  readonly expiresAt: Date | null;
+  /** The purchase that pays for the card, recorded on its ISSUE entry. */
+  readonly sourceTransactionId: string;
+  /** The user who owns the card from the start, if any. */
+  readonly ownerUserId: string | null;
+  readonly now: Date;
+}
+
+/** A card paid for by a purchase: new money enters the ledger as its ISSUE entry. */
+export interface PurchasedCard extends CreatedCard {
+  readonly entry: StoredLedgerEntry;
+}
+
+/** Issues a card funded by a purchase (IssueVirtualCard, and GiftDigitalCard's new-card mode). */
+export async function issuePurchasedCard(
+  ctx: AppContext,
+  tx: TransactionScope,
+  terms: PurchaseTerms,
+): Promise<PurchasedCard> {
+  assertWithinMaximum(terms.amountMinor, ctx.limits.maxBalanceMinor);
+  const created = await createCard(ctx, tx, {
+    currency: terms.currency,
+    expiresAt: terms.expiresAt,
+    balanceMinor: terms.amountMinor,
+  });
+  const entry = await post(tx, {
+    card: created.card,
+    type: EntryType.ISSUE,
+    amountMinor: terms.amountMinor,
+    operationId: randomUUID(),
+    externalRef: terms.sourceTransactionId,
+    now: terms.now,
+  });
+  if (terms.ownerUserId !== null) {
+    await tx.access.insert(
+      { cardId: created.card.id, userId: terms.ownerUserId, role: AccessRole.OWNER, preferred: false },
+      terms.now,
+    );
+  }
+  return { ...created, entry };
 }

@@ -78,6 +78,11 @@ export interface CardAccessRepository {
   remove(cardId: bigint, userId: string): Promise<void>;
   /** A user's cards in ascending card id, those after `afterCardId` only; a plain read. */
   listByUser(userId: string, afterCardId: bigint | null, limit: number): Promise<SavedCard[]>;
+  /**
+   * Removes every user's access to the card, owner and shares alike. The caller holds the card's
+   * row lock, as every change to a card's access does, so no grant can slip in alongside.
+   */
+  revokeAll(cardId: bigint): Promise<void>;
 }
 
 /** The repositories of one database transaction. */

@@ -110,4 +110,8 @@ export class TypeOrmCardAccessRepository implements CardAccessRepository {
       return { card, access: toDomain(row) };
     });
   }
+
+  async revokeAll(cardId: bigint): Promise<void> {
+    await this.manager.delete(CardAccessEntity, { cardId });
+  }
 }

@@ -1,7 +1,9 @@
-import { status as GrpcStatus, type handleUnaryCall } from '@grpc/grpc-js';
 import type { GiftCardServiceServer } from '../../gen/giftcard/v1/gift_card_service';
 import type { AppContext } from '../application/ports';
 import { balanceInquiryHandler } from './handlers/balance-inquiry.handler';
+import { balanceTransferHandler } from './handlers/balance-transfer.handler';
+import { combineCardsHandler } from './handlers/combine-cards.handler';
+import { giftDigitalCardHandler } from './handlers/gift-digital-card.handler';
 import { issueVirtualCardHandler } from './handlers/issue-virtual-card.handler';
 import { listGiftCardsHandler } from './handlers/list-gift-cards.handler';
 import { redeemHandler } from './handlers/redeem.handler';
@@ -13,13 +15,6 @@ import { unshareGiftCardHandler } from './handlers/unshare-gift-card.handler';
 import { updateGiftCardHandler } from './handlers/update-gift-card.handler';
 import { unary, type UnaryContext } from './unary';
 
-/** Declared in the contract, not built yet: a clear UNIMPLEMENTED instead of a silent stub. */
-function notImplemented<Req, Res>(method: string): handleUnaryCall<Req, Res> {
-  return (_call, callback) => {
-    callback({ code: GrpcStatus.UNIMPLEMENTED, details: `${method} is not implemented yet` });
-  };
-}
-
 /** GiftCardService: one line per RPC, from the wire to its operation in application/. */
 export function giftCardService(app: AppContext, context: UnaryContext): GiftCardServiceServer {
   return {
@@ -27,13 +22,13 @@ export function giftCardService(app: AppContext, context: UnaryContext): GiftCar
     reload: unary(context, 'Reload', reloadHandler(app)),
     redeem: unary(context, 'Redeem', redeemHandler(app)),
     balanceInquiry: unary(context, 'BalanceInquiry', balanceInquiryHandler(app)),
-    balanceTransfer: notImplemented('BalanceTransfer'),
+    balanceTransfer: unary(context, 'BalanceTransfer', balanceTransferHandler(app)),
     refund: unary(context, 'Refund', refundHandler(app)),
     saveGiftCard: unary(context, 'SaveGiftCard', saveGiftCardHandler(app)),
     shareGiftCard: unary(context, 'ShareGiftCard', shareGiftCardHandler(app)),
     unshareGiftCard: unary(context, 'UnshareGiftCard', unshareGiftCardHandler(app)),
-    giftDigitalCard: notImplemented('GiftDigitalCard'),
-    combineCards: notImplemented('CombineCards'),
+    giftDigitalCard: unary(context, 'GiftDigitalCard', giftDigitalCardHandler(app)),
+    combineCards: unary(context, 'CombineCards', combineCardsHandler(app)),
     listGiftCards: unary(context, 'ListGiftCards', listGiftCardsHandler(app)),
     updateGiftCard: unary(context, 'UpdateGiftCard', updateGiftCardHandler(app)),
   };

@@ -47,3 +47,18 @@ export async function accessRowsOf(
     preferred: Number(row.preferred) === 1,
   }));
 }
+
+/** The owner shares the card with another user through ShareGiftCard. */
+export async function shareCard(
+  api: GiftCardApi,
+  giftCardId: string,
+  ownerId: string,
+  recipientId: string,
+): Promise<void> {
+  await api.shareGiftCard({ userId: ownerId, giftCardId, recipientUserId: recipientId });
+}
+
+/** Makes the card the user's preferred one through UpdateGiftCard. */
+export async function preferCard(api: GiftCardApi, giftCardId: string, userId: string): Promise<void> {
+  await api.updateGiftCard({ userId, giftCardId, preferred: true });
+}

@@ -316,11 +316,11 @@ export interface GiftDigitalCardRequest {
   recipientUserId: string;
   /** Existing-card mode: one of the sender's own saved cards. Omit to issue a new card. */
   giftCardId: string;
-  /** New-card mode: the new card's balance in minor units. */
+  /** New-card mode: the new card's balance in minor units. Must be unset in existing-card mode. */
   amount: bigint;
-  /** New-card mode: ISO-4217 code of the new card. */
+  /** New-card mode: ISO-4217 code of the new card. Must be unset in existing-card mode. */
   currency: string;
-  /** New-card mode: the purchase that funds the new card. */
+  /** New-card mode: the purchase that funds the new card. Must be unset in existing-card mode. */
   sourceTransactionId: string;
 }
 
@@ -351,7 +351,10 @@ export interface GiftDigitalCardResponse {
 export interface CombineCardsRequest {
   /** Makes retries safe: the same key and request return the first response. */
   idempotencyKey: string;
-  /** The user combining; must have access to the target and every source. */
+  /**
+   * The user combining; must own the target and every source (a card only shared with them is
+   * not theirs to empty or fill).
+   */
   userId: string;
   /** The card that receives the balances. */
   targetGiftCardId: string;

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { transferAmount } from '../domain/balance-transfer';
+import { CardStatus, debit, retire } from '../domain/gift-card';
+import { EntryType } from '../domain/ledger-entry';
+import type { Minor } from '../domain/money';
+import { lockReferencedCard } from './card-reference';
+import { runOnce } from './idempotency';
+import { post, saveAndPost } from './ledger-posting';
+import { createCard } from './new-card';
+import { accepted, rejected } from './outcome';
+import { AccessRole, type AppContext } from './ports';
+
+export interface BalanceTransferCommand {
+  readonly idempotencyKey: string;
+  readonly cardNumber: string;
+  readonly passcode: string;
+  /** With deleteSource, zero means the whole balance. */
+  readonly amountMinor: Minor;
+  readonly currency: string;
+  readonly deleteSource: boolean;
+}
+
+export interface BalanceTransferResult {
+  readonly giftCardId: string;
+  readonly cardNumber: string;
+  readonly passcode: string;
+  readonly balanceMinor: Minor;
+  readonly currency: string;
+  /** The TRANSFER_IN entry on the new card. */
+  readonly transactionId: string;
+  /** The TRANSFER_OUT entry on the source card. */
+  readonly debitTransactionId: string;
+  readonly sourceGiftCardId: string;
+  readonly sourceBalanceMinor: Minor;
+  readonly sourceStatus: CardStatus;
+}
+
+/**
+ * Moves money from a card named by its credentials to a card created for it. The new card keeps
+ * the source's currency and expiry, so a transfer cannot extend a card's life, and it is saved to
+ * the source's owner, if any, so the money stays in the wallet it was in.
+ */
+export function balanceTransfer(ctx: AppContext, command: BalanceTransferCommand): Promise<BalanceTransferResult> {
+  const { idempotencyKey, ...payload } = command;
+  return runOnce(ctx, { operation: 'BalanceTransfer', key: idempotencyKey, payload }, async (tx, claim) => {
+    // The source is the only existing card touched; the new card is inserted, so no lock order arises.
+    const located = await lockReferencedCard(ctx, tx, {
+      kind: 'credentials',
+      cardNumber: command.cardNumber,
+      passcode: command.passcode,
+    });
+    if (!located.ok) return rejected(located.error);
+    await claim();
+    const now = ctx.clock.now();
+    const source = located.value;
+    const amountMinor = transferAmount(source, command, now);
+    const created = await createCard(ctx, tx, {
+      currency: source.currency,
+      expiresAt: source.expiresAt,
+      balanceMinor: amountMinor,
+    });
+    // A deleted source names the new card as its successor, so refunds of its redemptions follow the money.
+    const debited = command.deleteSource
+      ? retire(source, CardStatus.DEACTIVATED, created.card.id)
+      : debit(source, amountMinor);
+    const operationId = randomUUID();
+    const debitEntry = await saveAndPost(tx, {
+      card: debited,
+      type: EntryType.TRANSFER_OUT,
+      amountMinor: -amountMinor,
+      operationId,
+      externalRef: null,
+      now,
+    });
+    const creditEntry = await post(tx, {
+      card: created.card,
+      type: EntryType.TRANSFER_IN,
+      amountMinor,
+      operationId,
+      externalRef: null,
+      now,
+    });
+    const owner = await tx.access.findOwner(source.id);
+    if (owner !== null) {
+      // A deleted preferred card hands that place to the card that now holds its money.
+      const preferred = command.deleteSource && owner.preferred;
+      if (preferred) {
+        // Preferred flags change only under the user's access-row locks, as UpdateGiftCard takes them.
+        await tx.access.lockAllOfUser(owner.userId);
+        await tx.access.setPreferred(source.id, owner.userId, false);
+      }
+      await tx.access.insert({ cardId: created.card.id, userId: owner.userId, role: AccessRole.OWNER, preferred }, now);
+    }
+    return accepted({
+      giftCardId: created.card.publicId,
+      cardNumber: created.cardNumber,
+      passcode: created.passcode,
+      balanceMinor: created.card.balanceMinor,
+      currency: created.card.currency,
+      transactionId: creditEntry.publicId,
+      debitTransactionId: debitEntry.publicId,
+      sourceGiftCardId: debited.publicId,
+      sourceBalanceMinor: debited.balanceMinor,
+      sourceStatus: debited.status,
+    });
+  });
+}
