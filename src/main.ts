@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { AppContext } from './application/ports';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { DatabaseHealthMonitor } from './persistence/database-health';
 import { openDatabase } from './persistence/data-source';
 import { translateDatabaseError, TypeOrmUnitOfWork } from './persistence/typeorm-unit-of-work';
 import { HmacCardSecrets } from './security/card-secrets';
@@ -11,8 +12,18 @@ import { startServer, type RunningServer } from './transport/server';
 export interface Service {
   readonly server: RunningServer;
   readonly dataSource: DataSource;
-  /** Graceful stop: health NOT_SERVING, drain calls, close the pool. */
+  /** Graceful stop: health NOT_SERVING, drain calls, close the pool; bounded by the grace period. */
   stop(): Promise<void>;
+}
+
+/**
+ * Closing the pool waits for each connection's QUIT, which a silent database never answers and a
+ * statement still waiting on a row lock delays; past this the process exits without it.
+ */
+const POOL_CLOSE_TIMEOUT_MS = 2_000;
+
+function withinMs(work: Promise<unknown>, ms: number): Promise<unknown> {
+  return Promise.race([work, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 }
 
 /** The composition root: config -> data source -> operations -> server. */
@@ -28,10 +39,16 @@ export async function startService(config: Config, log: Logger): Promise<Service
     poolSize: config.dbPoolSize,
     connectTimeoutMs: config.dbConnectTimeoutMs,
   });
+  const databaseHealth = new DatabaseHealthMonitor(
+    { url: config.databaseUrl, intervalMs: config.dbHealthIntervalMs, timeoutMs: config.dbHealthTimeoutMs },
+    log,
+  );
+  databaseHealth.start();
   const app: AppContext = {
     uow: new TypeOrmUnitOfWork(dataSource, {
       maxAttempts: config.txMaxAttempts,
       lockWaitTimeoutSeconds: config.dbLockWaitTimeoutSeconds,
+      databaseReachable: () => databaseHealth.isUp(),
     }),
     secrets: new HmacCardSecrets(config.secrets),
     clock: { now: () => new Date() },
@@ -46,11 +63,18 @@ export async function startService(config: Config, log: Logger): Promise<Service
     port: config.grpcPort,
     log,
     translateError: translateDatabaseError,
+    database: databaseHealth,
   });
   log.info('gift card service listening', { port: server.port });
   const stop = async (): Promise<void> => {
     await server.shutdown(config.shutdownGraceMs);
-    await dataSource.destroy();
+    databaseHealth.stop();
+    await withinMs(
+      dataSource.destroy().catch((error: unknown) => {
+        log.warn('closing the database pool failed', { error: String(error) });
+      }),
+      POOL_CLOSE_TIMEOUT_MS,
+    );
   };
   return { server, dataSource, stop };
 }
