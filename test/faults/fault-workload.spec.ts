@@ -37,7 +37,8 @@ function summaryLine(result: WorkloadResult, tally: FaultTally, report: CheckRep
     `${report.acknowledged} operations acknowledged, ${report.refused} refused, ${result.retries} retries, ` +
     `${result.replays} replays, ${tally.serverKills} server kills, ${tally.sigterms.length} SIGTERM restarts, ` +
     `${tally.connectionKills} connection kills, ${(tally.outageMs / 1_000).toFixed(1)} s outage ` +
-    `(${tally.outages} outages); ${report.lost} lost, ${report.duplicated} duplicated; ` +
+    `(${tally.outages} outages); ${report.lost} lost, ${report.duplicated} duplicated, ` +
+    `${report.balancesOff} balances off; ` +
     `invariants ${holding}/${report.invariants.length} hold`
   );
 }
@@ -96,7 +97,11 @@ describe('The money operations under crashes, killed connections, outages and SI
 
       expect(report.violations).toEqual([]);
       expect(report.invariants.filter((i) => !i.holds)).toEqual([]);
-      expect({ lost: report.lost, duplicated: report.duplicated }).toEqual({ lost: 0, duplicated: 0 });
+      expect({ lost: report.lost, duplicated: report.duplicated, balancesOff: report.balancesOff }).toEqual({
+        lost: 0,
+        duplicated: 0,
+        balancesOff: 0,
+      });
       expect(result.replayMismatches).toEqual([]);
       expect(result.anomalies).toEqual([]);
       expect(tally.failures).toEqual([]);

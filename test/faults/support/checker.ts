@@ -28,6 +28,8 @@ export interface CheckReport {
   readonly lost: number;
   /** Entries beyond an acknowledged call's own, entries of refused calls, entries nobody was told of. */
   readonly duplicated: number;
+  /** Cards whose balance is not the sum of their entries or of their answers: lost updates. */
+  readonly balancesOff: number;
   readonly invariants: readonly Invariant[];
   /** One line per finding, naming the call or card: empty when every invariant holds. */
   readonly violations: readonly string[];
@@ -80,6 +82,7 @@ export async function checkLedger(
   for (const call of acknowledged) {
     let missing = false;
     for (const effect of call.effects) {
+      if (effect.transactionId === null) continue;
       const entry = byPublicId.get(effect.transactionId);
       if (entry?.cardPublicId !== effect.giftCardId || entry.amountMinor !== effect.deltaMinor) {
         missing = true;
@@ -134,10 +137,13 @@ export async function checkLedger(
     for (const effect of call.effects)
       expected.set(effect.giftCardId, (expected.get(effect.giftCardId) ?? 0n) + effect.deltaMinor);
   }
+  let balancesOff = 0;
   const ledgerSums = new Map<bigint, bigint>();
   for (const entry of entries) ledgerSums.set(entry.cardId, (ledgerSums.get(entry.cardId) ?? 0n) + entry.amountMinor);
   for (const card of cards) {
     const ledgerSum = ledgerSums.get(card.id) ?? 0n;
+    const told = expected.get(card.publicId);
+    if (card.balanceMinor !== ledgerSum || card.balanceMinor !== told) balancesOff++;
     if (card.balanceMinor !== ledgerSum) {
       found.add(
         'balance-vs-ledger',
@@ -145,7 +151,6 @@ export async function checkLedger(
       );
     }
     if (card.balanceMinor < 0n) found.add('negative', `card ${card.publicId}: balance ${card.balanceMinor}`);
-    const told = expected.get(card.publicId);
     if (told === undefined) found.add('model', `card ${card.publicId} was never issued to any client`);
     else if (told !== card.balanceMinor) {
       found.add(
@@ -184,6 +189,7 @@ export async function checkLedger(
     unresolved: unresolved.length,
     lost,
     duplicated,
+    balancesOff,
     invariants: [
       { name: 'every acknowledged call is in the ledger exactly once', holds: !found.any('lost', 'duplicated') },
       { name: 'nothing is in the ledger that no client was told of', holds: !found.any('phantom') },

@@ -35,8 +35,12 @@ export class WorkloadWorld {
 export interface BalanceEffect {
   readonly giftCardId: string;
   readonly deltaMinor: bigint;
-  /** The entry's public id, when the answer names it. */
-  readonly transactionId: string;
+  /**
+   * The entry's public id, when the answer names it. An effect without one (a transfer's far side)
+   * is still held against the card's balance, and its entry is accounted for through the
+   * operation id it shares with an entry the answer does name.
+   */
+  readonly transactionId: string | null;
 }
 
 /** A call ready to send, and how to read its answer. */
