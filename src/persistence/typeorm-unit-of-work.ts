@@ -128,6 +128,11 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
   }
 
   private outOfTime(phase: AttemptPhase): DomainError {
+    if (phase === 'connecting') {
+      return databaseUnavailable(
+        'no database connection came free before the call’s deadline; retry with the same idempotency key',
+      );
+    }
     if (phase === 'committing') {
       return databaseUnavailable(
         'the database did not confirm the commit before the call’s deadline; retry with the same idempotency key',

@@ -66,7 +66,12 @@ export class ServiceUnderTest {
       front,
       database,
     );
-    await service.restart();
+    try {
+      await service.restart();
+    } catch (error) {
+      await service.close();
+      throw error;
+    }
     return service;
   }
 
