@@ -7,6 +7,8 @@ export interface Config {
   readonly dbConnectTimeoutMs: number;
   readonly dbLockWaitTimeoutSeconds: number;
   readonly txMaxAttempts: number;
+  readonly dbHealthIntervalMs: number;
+  readonly dbHealthTimeoutMs: number;
   readonly grpcHost: string;
   readonly grpcPort: number;
   readonly maxBalanceMinor: bigint;
@@ -92,6 +94,10 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutMs: read.integer('DB_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
     dbLockWaitTimeoutSeconds: read.integer('DB_LOCK_WAIT_TIMEOUT_SECONDS', 2, 1, 60),
     txMaxAttempts: read.integer('TX_MAX_ATTEMPTS', 4, 1, 20),
+    // How quickly the service notices the database is gone (and back): health flips within about
+    // interval + timeout, and until then calls fail on their own connect timeout instead.
+    dbHealthIntervalMs: read.integer('DB_HEALTH_INTERVAL_MS', 1_000, 50, 60_000),
+    dbHealthTimeoutMs: read.integer('DB_HEALTH_TIMEOUT_MS', 1_000, 50, 60_000),
     grpcHost: read.string('GRPC_HOST', '0.0.0.0'),
     grpcPort: read.integer('GRPC_PORT', 50051, 0, 65535),
     // 10,000.00 in a two-decimal currency: the largest balance any card may hold.

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { AppContext } from './application/ports';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { DatabaseHealthMonitor } from './persistence/database-health';
 import { openDatabase } from './persistence/data-source';
 import { IdempotencyPurge } from './persistence/idempotency-purge';
 import { translateDatabaseError, TypeOrmUnitOfWork } from './persistence/typeorm-unit-of-work';
@@ -15,8 +16,18 @@ const IDEMPOTENCY_PURGE_INTERVAL_MS = 3_600_000;
 export interface Service {
   readonly server: RunningServer;
   readonly dataSource: DataSource;
-  /** Graceful stop: health NOT_SERVING, drain calls, close the pool. */
+  /** Graceful stop: health NOT_SERVING, drain calls, close the pool; bounded by the grace period. */
   stop(): Promise<void>;
+}
+
+/**
+ * Closing the pool waits for each connection's QUIT, which a silent database never answers and a
+ * statement still waiting on a row lock delays; past this the process exits without it.
+ */
+const POOL_CLOSE_TIMEOUT_MS = 2_000;
+
+function withinMs(work: Promise<unknown>, ms: number): Promise<unknown> {
+  return Promise.race([work, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 }
 
 /** The composition root: config -> data source -> operations -> server. */
@@ -32,10 +43,16 @@ export async function startService(config: Config, log: Logger): Promise<Service
     poolSize: config.dbPoolSize,
     connectTimeoutMs: config.dbConnectTimeoutMs,
   });
+  const databaseHealth = new DatabaseHealthMonitor(
+    { url: config.databaseUrl, intervalMs: config.dbHealthIntervalMs, timeoutMs: config.dbHealthTimeoutMs },
+    log,
+  );
+  databaseHealth.start();
   const app: AppContext = {
     uow: new TypeOrmUnitOfWork(dataSource, {
       maxAttempts: config.txMaxAttempts,
       lockWaitTimeoutSeconds: config.dbLockWaitTimeoutSeconds,
+      databaseReachable: () => databaseHealth.isUp(),
     }),
     secrets: new HmacCardSecrets(config.secrets),
     clock: { now: () => new Date() },
@@ -50,6 +67,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     port: config.grpcPort,
     log,
     translateError: translateDatabaseError,
+    database: databaseHealth,
   });
   const purge = new IdempotencyPurge(dataSource, log);
   purge.start(IDEMPOTENCY_PURGE_INTERVAL_MS);
@@ -57,7 +75,13 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const stop = async (): Promise<void> => {
     purge.stop();
     await server.shutdown(config.shutdownGraceMs);
-    await dataSource.destroy();
+    databaseHealth.stop();
+    await withinMs(
+      dataSource.destroy().catch((error: unknown) => {
+        log.warn('closing the database pool failed', { error: String(error) });
+      }),
+      POOL_CLOSE_TIMEOUT_MS,
+    );
   };
   return { server, dataSource, stop };
 }

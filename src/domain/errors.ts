@@ -24,6 +24,7 @@ export const ErrorReason = {
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   CONCURRENCY_CONFLICT: 'CONCURRENCY_CONFLICT',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;
 
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
@@ -59,4 +60,22 @@ export function invalidCardCredentials(): DomainError {
 /** An unknown card and a card the user may not use must be indistinguishable, so both use this. */
 export function cardNotFound(): DomainError {
   return new DomainError(ErrorReason.CARD_NOT_FOUND, 'gift card not found');
+}
+
+/**
+ * The database could not be reached or did not answer in time. The call may or may not have been
+ * applied, so the caller retries with the same idempotency key and learns the outcome.
+ */
+export function databaseUnavailable(message = 'the database is unavailable; retry later'): DomainError {
+  return new DomainError(ErrorReason.DATABASE_UNAVAILABLE, message);
+}
+
+/** Rows the call needed stayed locked by other calls; nothing was applied. */
+export function concurrencyConflict(message = 'the card is busy; retry with the same idempotency key'): DomainError {
+  return new DomainError(ErrorReason.CONCURRENCY_CONFLICT, message);
+}
+
+/** The server stopped before the call finished; another instance (or this one, restarted) answers the retry. */
+export function shuttingDown(): DomainError {
+  return new DomainError(ErrorReason.SHUTTING_DOWN, 'the server is shutting down; retry with the same idempotency key');
 }

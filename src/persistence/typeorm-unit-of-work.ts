@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { DomainError, ErrorReason } from '../domain/errors';
+import { currentWorkDeadline } from '../call-deadline';
+import { concurrencyConflict, databaseUnavailable, DomainError } from '../domain/errors';
 import type { TransactionScope, UnitOfWork } from '../application/ports';
 import { TypeOrmCardAccessRepository } from './card-access.repository';
 import { TypeOrmGiftCardRepository } from './gift-card.repository';
@@ -13,6 +14,11 @@ export interface UnitOfWorkOptions {
   readonly maxAttempts: number;
   /** How long one statement waits for a row lock; InnoDB's 50 s default outlives any deadline. */
   readonly lockWaitTimeoutSeconds: number;
+  /**
+   * Whether the database answers its health probe. When a call's time runs out, it tells a row
+   * held by someone else (ABORTED) from a database that stopped answering (UNAVAILABLE).
+   */
+  readonly databaseReachable?: () => boolean;
 }
 
 function scopeOf(manager: EntityManager): TransactionScope {
@@ -29,13 +35,44 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Maps what the database threw to the domain's words; leaves everything else alone. */
 export function translateDatabaseError(error: unknown): unknown {
   if (error instanceof DomainError) return error;
-  if (isRetryableConflict(error)) {
-    return new DomainError(ErrorReason.CONCURRENCY_CONFLICT, 'the card is busy; retry with the same idempotency key');
-  }
-  if (isDatabaseUnreachable(error)) {
-    return new DomainError(ErrorReason.DATABASE_UNAVAILABLE, 'the database is unavailable; retry later');
-  }
+  if (isRetryableConflict(error)) return concurrencyConflict();
+  if (isDatabaseUnreachable(error)) return databaseUnavailable();
   return error;
+}
+
+/** Where an attempt is, so that cutting it off can say whether a COMMIT may have reached the database. */
+type AttemptPhase = 'connecting' | 'working' | 'committing';
+
+/**
+ * One run of the work on one pooled connection, which the call's deadline can cut off. Cutting
+ * destroys the connection, so no statement of the attempt, and in particular no COMMIT, can reach
+ * the database afterwards; whatever the attempt had not committed is rolled back by the server.
+ */
+class Attempt {
+  phase: AttemptPhase = 'connecting';
+  private cut = false;
+
+  constructor(readonly runner: QueryRunner) {}
+
+  /** Called once the pooled connection is ours: an attempt already cut gives it straight back, destroyed. */
+  connected(): void {
+    if (this.cut) {
+      connectionOf(this.runner)?.destroy();
+      throw databaseUnavailable('the database connection came too late for the call’s deadline');
+    }
+    this.phase = 'working';
+  }
+
+  cutOff(): AttemptPhase {
+    this.cut = true;
+    connectionOf(this.runner)?.destroy();
+    return this.phase;
+  }
+}
+
+/** mysql2's pooled connection under TypeORM's query runner, once it has one. */
+function connectionOf(runner: QueryRunner): { destroy(): void } | undefined {
+  return (runner as QueryRunner & { databaseConnection?: { destroy(): void } }).databaseConnection;
 }
 
 export class TypeOrmUnitOfWork implements UnitOfWork {
@@ -51,24 +88,72 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
   }
 
   async run<T>(work: (tx: TransactionScope) => Promise<T>): Promise<T> {
+    const giveUpAtMs = currentWorkDeadline();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.runOnce(work);
+        return await (giveUpAtMs === null ? this.runOnce(work) : this.runWithin(work, giveUpAtMs));
       } catch (error) {
         if (!isRetryableConflict(error) || attempt >= this.options.maxAttempts) throw translateDatabaseError(error);
         // Jittered backoff so the transactions that collided do not collide again in step.
-        await sleep(randomInt(5, 20 * attempt));
+        const backoffMs = randomInt(5, 20 * attempt);
+        // A retry that cannot finish before the caller stops listening only holds a connection.
+        if (giveUpAtMs !== null && Date.now() + backoffMs >= giveUpAtMs) throw translateDatabaseError(error);
+        await sleep(backoffMs);
       }
     }
   }
 
-  private async runOnce<T>(work: (tx: TransactionScope) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
+  /**
+   * One attempt that answers by `giveUpAtMs` whatever it waits for: a row lock held by another
+   * call, a pool with no free connection, a database that stopped answering. The caller is told
+   * before its deadline instead of timing out blind, and an attempt cut off cannot commit later.
+   */
+  private async runWithin<T>(work: (tx: TransactionScope) => Promise<T>, giveUpAtMs: number): Promise<T> {
+    if (Date.now() >= giveUpAtMs) throw this.outOfTime('connecting');
+    const attempt = new Attempt(this.dataSource.createQueryRunner());
+    const running = this.runOnce(work, attempt);
+    // Once cut off, the attempt's own failure has nobody left to hear it.
+    running.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(this.outOfTime(attempt.cutOff()));
+      }, giveUpAtMs - Date.now());
+    });
+    try {
+      return await Promise.race([running, timeUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private outOfTime(phase: AttemptPhase): DomainError {
+    if (phase === 'connecting') {
+      return databaseUnavailable(
+        'no database connection came free before the call’s deadline; retry with the same idempotency key',
+      );
+    }
+    if (phase === 'committing') {
+      return databaseUnavailable(
+        'the database did not confirm the commit before the call’s deadline; retry with the same idempotency key',
+      );
+    }
+    if (this.options.databaseReachable?.() === false) return databaseUnavailable();
+    return concurrencyConflict('the card stayed busy until the call’s deadline; retry with the same idempotency key');
+  }
+
+  private async runOnce<T>(
+    work: (tx: TransactionScope) => Promise<T>,
+    attempt = new Attempt(this.dataSource.createQueryRunner()),
+  ): Promise<T> {
+    const { runner } = attempt;
     try {
       await runner.connect();
+      attempt.connected();
       await this.prepareSession(runner);
       await runner.startTransaction();
       const result = await work(scopeOf(runner.manager));
+      attempt.phase = 'committing';
       await runner.commitTransaction();
       return result;
     } catch (error) {

@@ -32,6 +32,7 @@ const CODE_BY_REASON: Readonly<Record<ErrorReason, GrpcStatus>> = {
   [ErrorReason.IDEMPOTENCY_KEY_REUSED]: GrpcStatus.ALREADY_EXISTS,
   [ErrorReason.CONCURRENCY_CONFLICT]: GrpcStatus.ABORTED,
   [ErrorReason.DATABASE_UNAVAILABLE]: GrpcStatus.UNAVAILABLE,
+  [ErrorReason.SHUTTING_DOWN]: GrpcStatus.UNAVAILABLE,
 };
 
 function packAny(typeName: string, value: Uint8Array): Any {

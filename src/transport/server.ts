@@ -6,6 +6,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { GiftCardServiceService } from '../../gen/giftcard/v1/gift_card_service';
 import type { AppContext } from '../application/ports';
+import { shuttingDown, type DomainError } from '../domain/errors';
 import type { Logger } from '../logger';
 import type { ErrorTranslator } from './error-status';
 import { giftCardService } from './gift-card-service';
@@ -16,12 +17,27 @@ export const SERVICE_NAME = 'giftcard.v1.GiftCardService';
 const DESCRIPTOR_SET_PATH = join(__dirname, '..', '..', '..', 'gen', 'giftcard.binpb');
 /** Upper bound on a request: the largest valid one is a few KB; more is abuse. */
 const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024;
+/** After the grace period, how long the answers to abandoned calls get to leave before the sockets close. */
+const ANSWER_FLUSH_MS = 500;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** The database as the transport sees it: whether it answers, and news when that changes. */
+export interface DatabaseHealth {
+  isUp(): boolean;
+  /** Returns the function that unsubscribes the listener. */
+  onChange(listener: (up: boolean) => void): () => void;
+}
+
+const ALWAYS_UP: DatabaseHealth = { isUp: () => true, onChange: () => () => undefined };
 
 export interface ServerOptions {
   readonly host: string;
   readonly port: number;
   readonly log: Logger;
   readonly translateError: ErrorTranslator;
+  /** Health follows it: NOT_SERVING while the database is unreachable, SERVING again when it returns. */
+  readonly database?: DatabaseHealth;
 }
 
 export interface RunningServer {
@@ -53,17 +69,31 @@ function reflectionPackages(): PackageDefinition {
 
 export async function startServer(app: AppContext, options: ServerOptions): Promise<RunningServer> {
   const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES });
-  const inFlight = new Set<Promise<unknown>>();
-  const track = <T>(work: Promise<T>): Promise<T> => {
-    inFlight.add(work);
-    void work.finally(() => inFlight.delete(work)).catch(() => undefined);
-    return work;
+  /** Each call until it is answered, with the function that answers it early. */
+  const inFlight = new Map<Promise<void>, (error: DomainError) => void>();
+  const track = (answered: Promise<void>, abandon: (error: DomainError) => void): void => {
+    inFlight.set(answered, abandon);
+    void answered.finally(() => inFlight.delete(answered)).catch(() => undefined);
   };
+  const database = options.database ?? ALWAYS_UP;
   server.addService(
     withTolerantDecoding(GiftCardServiceService),
-    giftCardService(app, { log: options.log, translateError: options.translateError, track }),
+    giftCardService(app, {
+      log: options.log,
+      translateError: options.translateError,
+      track,
+      databaseUp: () => database.isUp(),
+    }),
   );
-  const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
+  const health = new HealthImplementation();
+  let draining = false;
+  const reportHealth = (): void => {
+    const status = !draining && database.isUp() ? 'SERVING' : 'NOT_SERVING';
+    health.setStatus('', status);
+    health.setStatus(SERVICE_NAME, status);
+  };
+  reportHealth();
+  const unsubscribe = database.onChange(reportHealth);
   health.addToServer(server);
   new ReflectionService(reflectionPackages()).addToServer(server);
 
@@ -75,8 +105,9 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
   });
 
   const shutdown = async (graceMs: number): Promise<void> => {
-    health.setStatus('', 'NOT_SERVING');
-    health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+    draining = true;
+    unsubscribe();
+    reportHealth();
     const drained = new Promise<void>((resolve) => {
       server.tryShutdown(() => {
         resolve();
@@ -88,11 +119,16 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
       }, graceMs).unref(),
     );
     const result = await Promise.race([
-      drained.then(() => Promise.all(inFlight)).then(() => 'drained' as const),
+      drained.then(() => Promise.all(inFlight.keys())).then(() => 'drained' as const),
       deadline,
     ]);
     if (result === 'timeout') {
-      options.log.warn('shutdown grace period over; cancelling calls in flight', { inFlight: inFlight.size });
+      options.log.warn('shutdown grace period over; answering calls in flight UNAVAILABLE', {
+        inFlight: inFlight.size,
+      });
+      // An answer tells the caller to retry elsewhere; a cancelled stream would leave it guessing.
+      for (const abandon of inFlight.values()) abandon(shuttingDown());
+      await Promise.race([drained, sleep(ANSWER_FLUSH_MS)]);
       server.forceShutdown();
     }
   };

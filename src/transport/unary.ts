@@ -1,5 +1,11 @@
-import type { handleUnaryCall, ServerUnaryCall, ServiceDefinition, sendUnaryData } from '@grpc/grpc-js';
-import { invalidArgument } from '../domain/errors';
+import type {
+  handleUnaryCall,
+  ServerUnaryCall,
+  ServiceDefinition,
+  sendUnaryData,
+} from '@grpc/grpc-js';
+import { callBudget, withWorkDeadline } from '../call-deadline';
+import { databaseUnavailable, invalidArgument, type DomainError } from '../domain/errors';
 import type { Logger } from '../logger';
 import { toServiceError, type ErrorTranslator } from './error-status';
 
@@ -38,8 +44,33 @@ export function withTolerantDecoding<S extends ServiceDefinition>(service: S): S
 export interface UnaryContext {
   readonly log: Logger;
   readonly translateError: ErrorTranslator;
-  /** Called around each call, so shutdown can wait for the calls in flight. */
-  readonly track: <T>(work: Promise<T>) => Promise<T>;
+  /**
+   * Registers each call until it is answered, so shutdown can wait for the calls in flight and,
+   * once its grace period is over, answer those still running with `abandon`.
+   */
+  readonly track: (answered: Promise<void>, abandon: (error: DomainError) => void) => void;
+  /**
+   * False while the database every call needs is unreachable: calls are then refused at once with
+   * UNAVAILABLE instead of each waiting out a connect timeout.
+   */
+  readonly databaseUp: () => boolean;
+}
+
+/**
+ * Answers by `replyByMs` whatever the work is still waiting for, so the caller hears UNAVAILABLE
+ * (retry with the same key) before its own deadline instead of timing out blind. The unit of work
+ * gives up earlier than this; this is the backstop for reads outside it.
+ */
+function answerInTime<T>(work: Promise<T>, replyByMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(databaseUnavailable('the call could not finish before its deadline; retry with the same idempotency key'));
+    }, replyByMs - Date.now());
+  });
+  return Promise.race([work, late]).finally(() => {
+    clearTimeout(timer);
+  });
 }
 
 /** Adapts an async handler to grpc-js: one place decodes, answers and maps every error. */
@@ -51,21 +82,34 @@ export function unary<Req, Res>(
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const request: unknown = call.request;
     const started = Date.now();
-    const work = isMalformed(request)
-      ? Promise.reject(invalidArgument([{ field: '', description: 'request is not a valid protobuf message' }]))
-      : Promise.resolve().then(() => handle(request as Req));
-    void context.track(
-      work.then(
-        (response) => {
-          context.log.debug('call ok', { method, ms: Date.now() - started });
-          callback(null, response);
-        },
-        (error: unknown) => {
-          const status = toServiceError(error, context.translateError, context.log, method);
-          context.log.debug('call failed', { method, code: status.code, ms: Date.now() - started });
-          callback(status);
-        },
-      ),
+    const deadline = call.getDeadline();
+    const budget = callBudget(deadline instanceof Date ? deadline.getTime() : deadline, started);
+    let work: Promise<Res>;
+    if (isMalformed(request)) {
+      work = Promise.reject(invalidArgument([{ field: '', description: 'request is not a valid protobuf message' }]));
+    } else if (!context.databaseUp()) {
+      work = Promise.reject(databaseUnavailable());
+    } else {
+      const handled = Promise.resolve().then(() =>
+        withWorkDeadline(budget?.workByMs ?? null, () => handle(request as Req)),
+      );
+      work = budget === null ? handled : answerInTime(handled, budget.replyByMs);
+    }
+    let abandon: (error: DomainError) => void = () => undefined;
+    const abandoned = new Promise<never>((_resolve, reject) => {
+      abandon = reject;
+    });
+    const answered = Promise.race([work, abandoned]).then(
+      (response) => {
+        context.log.debug('call ok', { method, ms: Date.now() - started });
+        callback(null, response);
+      },
+      (error: unknown) => {
+        const status = toServiceError(error, context.translateError, context.log, method);
+        context.log.debug('call failed', { method, code: status.code, ms: Date.now() - started });
+        callback(status);
+      },
     );
+    context.track(answered, abandon);
   };
 }

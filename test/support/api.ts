@@ -30,14 +30,19 @@ interface PartialBuilder<Req> {
 /** Every call gets a deadline: a hung call fails the test instead of hanging the run. */
 const CALL_DEADLINE_MS = 30_000;
 
+export interface CallSettings {
+  /** The call's deadline, from now; tests of deadline behaviour set their own. */
+  readonly deadlineMs?: number;
+}
+
 function bind<Req, Res>(client: GiftCardServiceClient, method: UnaryMethod<Req, Res>, builder: PartialBuilder<Req>) {
-  return (request: Partial<Req>): Promise<Res> =>
+  return (request: Partial<Req>, settings: CallSettings = {}): Promise<Res> =>
     new Promise((resolve, reject) => {
       method.call(
         client,
         builder.fromPartial(request),
         new Metadata(),
-        { deadline: Date.now() + CALL_DEADLINE_MS },
+        { deadline: Date.now() + (settings.deadlineMs ?? CALL_DEADLINE_MS) },
         (error, response) => {
           if (error) reject(error);
           else resolve(response);

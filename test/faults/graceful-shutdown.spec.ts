@@ -1,0 +1,99 @@
+import { status } from '@grpc/grpc-js';
+import type { Connection } from 'mysql2/promise';
+import type { GiftCardApi } from '../support/api';
+import { credentialsOf, issueCard, newKey } from '../support/builders';
+import { assertLedgerInvariants, entryCountOf } from '../support/ledger-invariants';
+import { settle } from '../support/rpc-error';
+import { rawConnection, testDatabaseName } from '../support/test-database';
+import { waitForLockWaits } from './support/lock-waits';
+import { ServiceUnderTest } from './support/service-under-test';
+
+/** Calls wait on the held row for as long as the test holds it, never timing out on their own. */
+const PATIENT = { DB_LOCK_WAIT_TIMEOUT_SECONDS: '60' };
+const CALL_DEADLINE_MS = 60_000;
+/** Liveness only: the logs must show the signal was taken before the test lets the calls proceed. */
+const LOG_TIMEOUT_MS = 30_000;
+
+let sut: ServiceUnderTest;
+let api: GiftCardApi;
+let db: Connection;
+let locker: Connection;
+
+beforeAll(async () => {
+  sut = await ServiceUnderTest.start(PATIENT);
+  api = sut.newApi();
+  db = await rawConnection();
+  locker = await rawConnection();
+});
+
+afterAll(async () => {
+  await locker.end();
+  await db.end();
+  await sut.close();
+});
+
+afterEach(async () => {
+  await locker.query('ROLLBACK');
+  if (!sut.running) await sut.restart();
+  await assertLedgerInvariants(db);
+});
+
+async function holdRowLock(giftCardId: string): Promise<void> {
+  await locker.query('BEGIN');
+  await locker.query('SELECT id FROM gift_card WHERE public_id = ? FOR UPDATE', [giftCardId]);
+}
+
+async function waitForLog(pattern: RegExp, from: number): Promise<void> {
+  const giveUpAt = Date.now() + LOG_TIMEOUT_MS;
+  while (!pattern.test(sut.logs.text().slice(from))) {
+    if (Date.now() > giveUpAt) throw new Error(`the server never logged ${String(pattern)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const redeemOf = (card: { cardNumber: string; passcode: string }) => ({
+  idempotencyKey: newKey(),
+  ...credentialsOf(card),
+  amount: 100n,
+  currency: 'USD',
+});
+
+describe('SIGTERM under load', () => {
+  it('drains the calls in flight: each is answered and applied, then the process exits 0', async () => {
+    const card = await issueCard(api, { amount: 1_000n });
+    await holdRowLock(card.giftCardId);
+    const calls = Array.from({ length: 5 }, () => settle(api.redeem(redeemOf(card), { deadlineMs: CALL_DEADLINE_MS })));
+    await waitForLockWaits(db, testDatabaseName(), 5);
+    const logged = sut.logs.text().length;
+    const stopped = sut.stopWith('SIGTERM');
+    await waitForLog(/"message":"shutting down","signal":"SIGTERM"/, logged);
+    await locker.query('ROLLBACK');
+    const outcomes = await Promise.all(calls);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, true, true]);
+    expect(await stopped).toMatchObject({ code: 0, signal: null });
+    expect(await entryCountOf(db, card.giftCardId)).toBe(6);
+  });
+
+  it('exits once the grace period is over even while calls stay blocked; a retry applies each once', async () => {
+    await sut.stopWith('SIGTERM');
+    const graceMs = 1_500;
+    await sut.restart({ SHUTDOWN_GRACE_MS: String(graceMs) });
+    const card = await issueCard(api, { amount: 1_000n });
+    await holdRowLock(card.giftCardId);
+    const requests = [redeemOf(card), redeemOf(card)];
+    const calls = requests.map((request) => settle(api.redeem(request, { deadlineMs: CALL_DEADLINE_MS })));
+    await waitForLockWaits(db, testDatabaseName(), 2);
+    // Grace, plus the bounded pool close, plus a wide margin for a loaded machine.
+    expect(await sut.stopWith('SIGTERM', graceMs + 15_000)).toMatchObject({ code: 0, signal: null });
+    for (const outcome of await Promise.all(calls)) {
+      expect(outcome.ok ? 'answered' : outcome.error).toMatchObject({
+        code: status.UNAVAILABLE,
+        reason: 'SHUTTING_DOWN',
+      });
+    }
+    await locker.query('ROLLBACK');
+    await sut.restart();
+    for (const request of requests) await api.redeem(request);
+    expect(await entryCountOf(db, card.giftCardId)).toBe(3);
+  });
+});

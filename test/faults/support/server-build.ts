@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { testDatabaseName } from '../../support/test-database';
+
+export const REPOSITORY_ROOT = resolve(__dirname, '..', '..', '..');
+const DIST = join(REPOSITORY_ROOT, 'dist');
+export const SERVER_ENTRY = join(DIST, 'src', 'main.js');
+/** Names the test run dist/ was last built for. */
+const MARKER = join(DIST, '.fault-suite-build');
+/** A cold build on a loaded 2-core machine takes about half a minute. */
+const BUILD_TIMEOUT_MS = 180_000;
+const POLL_MS = 200;
+
+const run = promisify(execFile);
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * Builds the server the way production runs it (`tsc -p tsconfig.build.json` into dist/), once per
+ * test run: every fault spec of the run shares the build, and the marker names the run's throwaway
+ * database so a build from an earlier run is never trusted. Incremental, so a local rerun
+ * recompiles only what changed.
+ */
+export async function ensureServerBuilt(): Promise<string> {
+  const runId = testDatabaseName();
+  const lock = `${MARKER}.lock`;
+  const started = Date.now();
+  mkdirSync(DIST, { recursive: true });
+  while (builtFor() !== runId) {
+    if (tryLock(lock)) {
+      try {
+        await run(
+          process.execPath,
+          [
+            join(REPOSITORY_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+            '-p',
+            join(REPOSITORY_ROOT, 'tsconfig.build.json'),
+            '--incremental',
+            '--tsBuildInfoFile',
+            join(DIST, '.tsbuildinfo'),
+          ],
+          { cwd: REPOSITORY_ROOT, timeout: BUILD_TIMEOUT_MS },
+        );
+        writeFileSync(MARKER, runId);
+      } finally {
+        rmSync(lock, { recursive: true, force: true });
+      }
+    } else {
+      if (Date.now() - started > BUILD_TIMEOUT_MS) throw new Error('gave up waiting for the server build');
+      await sleep(POLL_MS);
+    }
+  }
+  return SERVER_ENTRY;
+}
+
+function builtFor(): string | null {
+  try {
+    return readFileSync(MARKER, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** mkdir is atomic: exactly one jest worker builds, the others wait for its marker. */
+function tryLock(path: string): boolean {
+  // A lock older than any build was left by a run that died while building.
+  try {
+    if (Date.now() - statSync(path).mtimeMs > BUILD_TIMEOUT_MS) rmSync(path, { recursive: true, force: true });
+  } catch {
+    // no lock to clear
+  }
+  try {
+    mkdirSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

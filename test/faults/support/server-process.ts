@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { REPOSITORY_ROOT } from './server-build';
+
+/** Everything every server process of a spec wrote, kept to search for leaked secrets. */
+export class LogCapture {
+  private readonly chunks: string[] = [];
+
+  append(chunk: string): void {
+    this.chunks.push(chunk);
+  }
+
+  text(): string {
+    return this.chunks.join('');
+  }
+
+  tail(characters = 4_000): string {
+    return this.text().slice(-characters);
+  }
+}
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A cold start (node, TypeORM, migrations check) on a loaded machine; liveness bound only. */
+const START_TIMEOUT_MS = 60_000;
+const LISTENING = /"message":"gift card service listening","port":(\d+)/;
+
+/** Every server process any spec started, so none outlives the test run whatever happens. */
+const living = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of living) child.kill('SIGKILL');
+});
+
+/** `node dist/src/main.js` as production runs it, so it can be SIGKILLed and SIGTERMed for real. */
+export class ServerProcess {
+  readonly exited: Promise<Exit>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+    exited: Promise<Exit>,
+  ) {
+    this.exited = exited;
+  }
+
+  static async start(entry: string, env: Record<string, string>, logs: LogCapture): Promise<ServerProcess> {
+    const child = spawn(process.execPath, [entry], {
+      cwd: REPOSITORY_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    living.add(child);
+    const exited = new Promise<Exit>((resolve) => {
+      child.once('exit', (code, signal) => {
+        living.delete(child);
+        resolve({ code, signal });
+      });
+    });
+    let seen = '';
+    const port = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${logs.tail()}`));
+      }, START_TIMEOUT_MS);
+      const onOutput = (chunk: Buffer): void => {
+        const text = chunk.toString('utf8');
+        logs.append(text);
+        seen = (seen + text).slice(-1_000);
+        const match = LISTENING.exec(seen);
+        if (match?.[1] !== undefined) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      };
+      child.stdout.on('data', onOutput);
+      child.stderr.on('data', onOutput);
+      void exited.then((exit) => {
+        clearTimeout(timer);
+        reject(new Error(`server exited at start (${exit.code ?? exit.signal}):\n${logs.tail()}`));
+      });
+    });
+    try {
+      return new ServerProcess(child, await port, exited);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+}

@@ -1,0 +1,238 @@
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { status } from '@grpc/grpc-js';
+import type { GiftCardApi } from '../../support/api';
+import { decodeRpcError, type DecodedRpcError } from '../../support/rpc-error';
+import {
+  OPERATIONS,
+  type BalanceEffect,
+  type PlannedCall,
+  type WorkloadOperation,
+  type WorkloadWorld,
+} from './operations';
+import type { Rng } from './random';
+
+/**
+ * Answers that settle a call: the service decided, and said so. Everything else (UNAVAILABLE,
+ * DEADLINE_EXCEEDED, ABORTED, CANCELLED, a dropped connection) leaves the outcome unknown, and a
+ * payment orchestrator retries with the same key until it hears one of these or a success.
+ */
+const DEFINITE_REFUSALS = new Set<status>([
+  status.INVALID_ARGUMENT,
+  status.NOT_FOUND,
+  status.ALREADY_EXISTS,
+  status.PERMISSION_DENIED,
+  status.FAILED_PRECONDITION,
+  status.RESOURCE_EXHAUSTED,
+  status.OUT_OF_RANGE,
+  status.UNIMPLEMENTED,
+  status.UNAUTHENTICATED,
+]);
+
+/** How the service words an INTERNAL it sent itself (a bug), as opposed to one grpc-js made up. */
+const SERVER_INTERNAL = /^internal error \(id /;
+
+const RETRY_BACKOFF_MIN_MS = 50;
+const RETRY_BACKOFF_MAX_MS = 1_000;
+
+export interface WorkloadOptions {
+  readonly clients: number;
+  /** Each call's deadline; an answer that does not come in time is an unknown outcome. */
+  readonly callDeadlineMs: number;
+  /** Share of acknowledged calls sent once more with the same key, as a lost response would be. */
+  readonly replayShare: number;
+  /** After stop, how long clients may still retry to reach a definite answer. */
+  readonly drainTimeoutMs: number;
+}
+
+export type CallOutcome = 'acknowledged' | 'refused' | 'unresolved';
+
+/** What one client was told about one call, after all its retries. */
+export interface CallRecord {
+  readonly operation: string;
+  readonly key: string | null;
+  readonly externalRef: string | null;
+  readonly outcome: CallOutcome;
+  readonly attempts: number;
+  readonly effects: readonly BalanceEffect[];
+  readonly refusal?: { readonly code: string; readonly reason: string | undefined };
+}
+
+export interface WorkloadResult {
+  readonly records: readonly CallRecord[];
+  /** Sends beyond each call's first. */
+  readonly retries: number;
+  /** Acknowledged calls sent again with their key, and how many of those answers differed. */
+  readonly replays: number;
+  readonly replayMismatches: readonly string[];
+  /** Every non-OK answer clients got, by code (and reason where there was one). */
+  readonly answers: Readonly<Record<string, number>>;
+  /** Findings against the rules seen on the wire: INTERNAL from the server, refusals the rules forbid. */
+  readonly anomalies: readonly string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * N concurrent clients doing a random mix of the operation table on a fixed set of cards, each
+ * retrying an unknown outcome with the same idempotency key and recording what it was told.
+ */
+export class Workload {
+  private readonly records: CallRecord[] = [];
+  private readonly answers: Record<string, number> = {};
+  private readonly anomalies: string[] = [];
+  private readonly replayMismatches: string[] = [];
+  private retries = 0;
+  private replays = 0;
+  private stopping = false;
+  private giveUpAt = Number.POSITIVE_INFINITY;
+  private readonly runTag = randomBytes(4).toString('hex');
+  private running: Promise<void>[] = [];
+
+  constructor(
+    private readonly world: WorkloadWorld,
+    private readonly apis: readonly GiftCardApi[],
+    private readonly rng: Rng,
+    private readonly options: WorkloadOptions,
+    private readonly operations: readonly WorkloadOperation[] = OPERATIONS,
+  ) {}
+
+  /** Issues the fixed cards through the service itself, each owned by a user, and records them. */
+  async issueCards(count: number, openingMinor: bigint): Promise<void> {
+    const api = this.apis[0];
+    if (api === undefined) throw new Error('the workload needs at least one client');
+    for (let i = 0; i < count; i++) {
+      const key = this.key('setup', i);
+      const userId = `fault-user-${this.runTag}-${i}`;
+      const request = {
+        idempotencyKey: key,
+        amount: openingMinor,
+        currency: this.world.currency,
+        sourceTransactionId: key,
+        userId,
+      };
+      const record = await this.perform(api, {
+        operation: 'IssueVirtualCard',
+        key,
+        externalRef: key,
+        allowedRefusals: [],
+        send: (client, settings) => client.issueVirtualCard(request, settings),
+        acknowledge: (response, world) => {
+          const card = response as Awaited<ReturnType<GiftCardApi['issueVirtualCard']>>;
+          world.learnCard(card);
+          world.cards.push({
+            giftCardId: card.giftCardId,
+            cardNumber: card.cardNumber,
+            passcode: card.passcode,
+            userId,
+          });
+          return [{ giftCardId: card.giftCardId, deltaMinor: card.balance, transactionId: card.transactionId }];
+        },
+      });
+      if (record.outcome !== 'acknowledged') throw new Error(`could not issue the workload's cards: ${record.outcome}`);
+    }
+  }
+
+  start(): void {
+    this.running = this.apis.slice(0, this.options.clients).map((api, index) => this.client(api, index));
+  }
+
+  /** Ends the run: no new calls; calls in progress keep retrying until answered or the drain ends. */
+  async stop(): Promise<WorkloadResult> {
+    this.stopping = true;
+    this.giveUpAt = Date.now() + this.options.drainTimeoutMs;
+    await Promise.all(this.running);
+    return {
+      records: this.records,
+      retries: this.retries,
+      replays: this.replays,
+      replayMismatches: this.replayMismatches,
+      answers: this.answers,
+      anomalies: this.anomalies,
+    };
+  }
+
+  private key(client: number | string, sequence: number): string {
+    return `fw-${this.runTag}-${client}-${sequence}`;
+  }
+
+  private async client(api: GiftCardApi, index: number): Promise<void> {
+    for (let sequence = 0; !this.stopping; sequence++) {
+      const operation = this.rng.weighted(this.operations);
+      const call = operation.plan(this.world, this.rng, this.key(index, sequence));
+      if (call !== null) await this.perform(api, call);
+    }
+  }
+
+  private async perform(api: GiftCardApi, call: PlannedCall): Promise<CallRecord> {
+    const base = { operation: call.operation, key: call.key, externalRef: call.externalRef };
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) this.retries++;
+      let response: unknown;
+      try {
+        response = await call.send(api, { deadlineMs: this.options.callDeadlineMs });
+      } catch (error) {
+        const answer = this.noteAnswer(call, decodeRpcError(error));
+        if (DEFINITE_REFUSALS.has(answer.code)) {
+          return this.keep({
+            ...base,
+            outcome: 'refused',
+            attempts: attempt,
+            effects: [],
+            refusal: { code: answer.codeName, reason: answer.reason },
+          });
+        }
+        if (Date.now() > this.giveUpAt)
+          return this.keep({ ...base, outcome: 'unresolved', attempts: attempt, effects: [] });
+        await sleep(this.backoff(attempt));
+        continue;
+      }
+      const effects = call.acknowledge(response, this.world);
+      if (call.key !== null && this.rng.chance(this.options.replayShare)) await this.replay(api, call, response);
+      return this.keep({ ...base, outcome: 'acknowledged', attempts: attempt, effects });
+    }
+  }
+
+  /** Sends an acknowledged call again, as after a lost response: the answer must be the first, field for field. */
+  private async replay(api: GiftCardApi, call: PlannedCall, first: unknown): Promise<void> {
+    this.replays++;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const again = await call.send(api, { deadlineMs: this.options.callDeadlineMs });
+        if (!isDeepStrictEqual(again, first)) this.replayMismatches.push(`${call.operation} ${call.key ?? ''}`);
+        return;
+      } catch (error) {
+        const answer = this.noteAnswer(call, decodeRpcError(error));
+        if (DEFINITE_REFUSALS.has(answer.code)) {
+          this.replayMismatches.push(
+            `${call.operation} ${call.key ?? ''}: replay refused ${answer.reason ?? answer.codeName}`,
+          );
+          return;
+        }
+        if (Date.now() > this.giveUpAt) return;
+        await sleep(this.backoff(attempt));
+      }
+    }
+  }
+
+  private noteAnswer(call: PlannedCall, answer: DecodedRpcError): DecodedRpcError {
+    const label = answer.reason === undefined ? answer.codeName : `${answer.codeName}/${answer.reason}`;
+    this.answers[label] = (this.answers[label] ?? 0) + 1;
+    if (answer.code === status.INTERNAL && SERVER_INTERNAL.test(answer.message)) {
+      this.anomalies.push(`${call.operation}: INTERNAL from the server: ${answer.message}`);
+    } else if (DEFINITE_REFUSALS.has(answer.code) && !call.allowedRefusals.includes(answer.reason ?? '')) {
+      this.anomalies.push(`${call.operation} ${call.key ?? ''}: refused ${label}, which the rules do not allow here`);
+    }
+    return answer;
+  }
+
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MIN_MS * 2 ** (attempt - 1));
+    return this.rng.int(RETRY_BACKOFF_MIN_MS, ceiling);
+  }
+
+  private keep(record: CallRecord): CallRecord {
+    this.records.push(record);
+    return record;
+  }
+}
