@@ -1,9 +1,4 @@
-import type {
-  handleUnaryCall,
-  ServerUnaryCall,
-  ServiceDefinition,
-  sendUnaryData,
-} from '@grpc/grpc-js';
+import type { handleUnaryCall, ServerUnaryCall, ServiceDefinition, sendUnaryData } from '@grpc/grpc-js';
 import { callBudget, withWorkDeadline } from '../call-deadline';
 import { databaseUnavailable, invalidArgument, type DomainError } from '../domain/errors';
 import type { Logger } from '../logger';
