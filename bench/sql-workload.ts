@@ -5,44 +5,30 @@ import { AMOUNT_MINOR, CURRENCY, ISSUE_AMOUNT_MINOR } from './scenarios';
 import type { PlannedCall, Workload } from './workload';
 
 /*
- * The database ceiling: the statements the service sends for each operation, verbatim as TypeORM
- * generates them, sent through a plain mysql2 pool with the service's pool options and nothing else in between. sql-drift-check.ts traces both at the start of every run and stops the bench
+ * The database ceiling: the statements the service sends for each operation, verbatim, sent
+ * through a plain mysql2 pool with the service's pool options and nothing else in between. sql-drift-check.ts traces both at the start of every run and stops the bench
  * if they ever differ, so this file cannot silently fall behind the repositories.
  */
-const IDEMPOTENCY_FIND =
-  'SELECT `IdempotencyRecordEntity`.`idempotency_key` AS `IdempotencyRecordEntity_idempotency_key`, ' +
-  '`IdempotencyRecordEntity`.`fingerprint` AS `IdempotencyRecordEntity_fingerprint`, ' +
-  '`IdempotencyRecordEntity`.`sealed_response` AS `IdempotencyRecordEntity_sealed_response`, ' +
-  '`IdempotencyRecordEntity`.`created_at` AS `IdempotencyRecordEntity_created_at`, ' +
-  '`IdempotencyRecordEntity`.`expires_at` AS `IdempotencyRecordEntity_expires_at` ' +
-  'FROM `idempotency_record` `IdempotencyRecordEntity` ' +
-  'WHERE ((`IdempotencyRecordEntity`.`idempotency_key` = ?)) LIMIT 1';
+const IDEMPOTENCY_FIND = 'SELECT fingerprint, sealed_response FROM idempotency_record WHERE idempotency_key = ?';
 const SESSION_ISOLATION = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED';
 const BEGIN = 'START TRANSACTION';
 const CARD_LOCK_BY_NUMBER_HASH =
-  'SELECT `card`.`id` AS `card_id`, `card`.`public_id` AS `card_public_id`, ' +
-  '`card`.`number_hash` AS `card_number_hash`, `card`.`number_last4` AS `card_number_last4`, ' +
-  '`card`.`passcode_hash` AS `card_passcode_hash`, `card`.`currency` AS `card_currency`, ' +
-  '`card`.`balance_minor` AS `card_balance_minor`, `card`.`status` AS `card_status`, ' +
-  '`card`.`expires_at` AS `card_expires_at`, `card`.`failed_passcode_attempts` AS `card_failed_passcode_attempts`, ' +
-  '`card`.`passcode_locked_until` AS `card_passcode_locked_until`, ' +
-  '`card`.`successor_card_id` AS `card_successor_card_id`, `card`.`created_at` AS `card_created_at`, ' +
-  '`card`.`updated_at` AS `card_updated_at` FROM `gift_card` `card` WHERE `card`.`number_hash` = ? FOR UPDATE';
+  'SELECT id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, ' +
+  'failed_passcode_attempts, passcode_locked_until, successor_card_id FROM gift_card WHERE number_hash = ? FOR UPDATE';
 const IDEMPOTENCY_CLAIM =
-  'INSERT INTO `idempotency_record`(`idempotency_key`, `fingerprint`, `sealed_response`, `created_at`, ' +
-  '`expires_at`) VALUES (?, ?, ?, ?, ?)';
+  'INSERT INTO idempotency_record (idempotency_key, fingerprint, sealed_response, created_at, expires_at) ' +
+  'VALUES (?, ?, NULL, ?, ?)';
 const CARD_SAVE =
-  'UPDATE `gift_card` SET `balance_minor` = ?, `status` = ?, `failed_passcode_attempts` = ?, ' +
-  '`passcode_locked_until` = ?, `successor_card_id` = ?, `updated_at` = ? WHERE `id` = ?';
+  'UPDATE gift_card SET balance_minor = ?, status = ?, failed_passcode_attempts = ?, passcode_locked_until = ?, ' +
+  'successor_card_id = ?, updated_at = ? WHERE id = ?';
 const CARD_INSERT =
-  'INSERT INTO `gift_card`(`id`, `public_id`, `number_hash`, `number_last4`, `passcode_hash`, `currency`, ' +
-  '`balance_minor`, `status`, `expires_at`, `failed_passcode_attempts`, `passcode_locked_until`, ' +
-  '`successor_card_id`, `created_at`, `updated_at`) VALUES (DEFAULT, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'INSERT INTO gift_card (public_id, number_hash, number_last4, passcode_hash, currency, balance_minor, status, ' +
+  'expires_at, failed_passcode_attempts, passcode_locked_until, successor_card_id, created_at, updated_at) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const LEDGER_APPEND =
-  'INSERT INTO `ledger_entry`(`id`, `public_id`, `card_id`, `operation_id`, `entry_type`, `amount_minor`, ' +
-  '`balance_after_minor`, `currency`, `external_ref`, `refund_of_entry_id`, `created_at`) ' +
-  'VALUES (DEFAULT, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const IDEMPOTENCY_COMPLETE = 'UPDATE `idempotency_record` SET `sealed_response` = ? WHERE `idempotency_key` = ?';
+  'INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor, ' +
+  'currency, external_ref, refund_of_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const IDEMPOTENCY_COMPLETE = 'UPDATE idempotency_record SET sealed_response = ? WHERE idempotency_key = ?';
 const COMMIT = 'COMMIT';
 const ROLLBACK = 'ROLLBACK';
 
@@ -52,13 +38,13 @@ const FINGERPRINT = randomBytes(32);
 const SEALED_RESPONSE = randomBytes(228);
 
 interface LockedCard extends RowDataPacket {
-  card_id: string;
-  card_balance_minor: string;
-  card_status: string;
-  card_currency: string;
-  card_failed_passcode_attempts: number;
-  card_passcode_locked_until: Date | null;
-  card_successor_card_id: string | null;
+  id: string;
+  balance_minor: string;
+  status: string;
+  currency: string;
+  failed_passcode_attempts: number;
+  passcode_locked_until: Date | null;
+  successor_card_id: string | null;
 }
 
 export interface SqlWorkloadOptions {
@@ -119,25 +105,25 @@ export class SqlWorkload implements Workload {
       const card = rows[0];
       if (card === undefined) throw new Error(`seeded card ${call.card.id} is missing`);
       const now = new Date();
-      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, null, now, new Date(now.getTime() + DAY_MS)]);
-      const balance = (BigInt(card.card_balance_minor) + amountMinor).toString();
+      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, now, new Date(now.getTime() + DAY_MS)]);
+      const balance = (BigInt(card.balance_minor) + amountMinor).toString();
       await connection.query(CARD_SAVE, [
         balance,
-        card.card_status,
-        card.card_failed_passcode_attempts,
-        card.card_passcode_locked_until,
-        card.card_successor_card_id,
+        card.status,
+        card.failed_passcode_attempts,
+        card.passcode_locked_until,
+        card.successor_card_id,
         now,
-        card.card_id,
+        card.id,
       ]);
       await connection.query(LEDGER_APPEND, [
         randomUUID(),
-        card.card_id,
+        card.id,
         randomUUID(),
         entryType,
         amountMinor.toString(),
         balance,
-        card.card_currency,
+        card.currency,
         externalRef,
         null,
         now,
@@ -157,7 +143,7 @@ export class SqlWorkload implements Workload {
     await this.pool.query(IDEMPOTENCY_FIND, [key]);
     await this.inTransaction(async (connection) => {
       const now = new Date();
-      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, null, now, new Date(now.getTime() + DAY_MS)]);
+      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, now, new Date(now.getTime() + DAY_MS)]);
       const amount = ISSUE_AMOUNT_MINOR.toString();
       const [inserted] = await connection.query<ResultSetHeader>(CARD_INSERT, [
         randomUUID(),
