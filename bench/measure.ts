@@ -101,17 +101,22 @@ export async function measureCell(
     serverCpuStart = cpuOf(serverPids);
     databaseCpuStart = cpuOf(databasePids);
   }, warmupEndsAt - Date.now());
-  const endTimer = setTimeout(() => {
-    const serverNow = cpuOf(serverPids);
-    const databaseNow = cpuOf(databasePids);
-    if (serverNow !== null && serverCpuStart !== null) serverCpuUsed = serverNow - serverCpuStart;
-    if (databaseNow !== null && databaseCpuStart !== null) databaseCpuUsed = databaseNow - databaseCpuStart;
-    sampleRss();
-  }, endsAt - Date.now());
+  let endTimer: NodeJS.Timeout | undefined;
+  // The loaders may answer before this process's own timer fires; the figures wait for it.
+  const windowClosed = new Promise<void>((resolve) => {
+    endTimer = setTimeout(() => {
+      const serverNow = cpuOf(serverPids);
+      const databaseNow = cpuOf(databasePids);
+      if (serverNow !== null && serverCpuStart !== null) serverCpuUsed = serverNow - serverCpuStart;
+      if (databaseNow !== null && databaseCpuStart !== null) databaseCpuUsed = databaseNow - databaseCpuStart;
+      sampleRss();
+      resolve();
+    }, endsAt - Date.now());
+  });
 
   let results;
   try {
-    results = await context.loaders.run(jobs);
+    [results] = await Promise.all([context.loaders.run(jobs), windowClosed]);
   } finally {
     clearInterval(rssTimer);
     clearTimeout(startTimer);

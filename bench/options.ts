@@ -19,6 +19,8 @@ export interface BenchOptions {
   readonly ceilings: readonly Ceiling[];
   readonly profile: boolean;
   readonly profileConcurrency: number;
+  /** Rounds over all cells; each cell reports its median round by throughput. */
+  readonly repeat: number;
   readonly mysqlUrl: string;
   readonly database: string;
   readonly keepDatabase: boolean;
@@ -43,6 +45,8 @@ mysql2 (database). Times are in seconds.
   --cards <n>                distinct cards seeded (default 10000)
   --server-pool <n>          the service's DB_POOL_SIZE (default 16, the service's default)
   --ceilings <list>          transport,database (default both; "none" skips them)
+  --repeat <n>               run every cell n times, interleaved, and report each cell's median
+                             round (default 1); steadies figures on a machine others are using
   --no-profile               skip the CPU profile of the server under the distinct-card scenario
   --profile-concurrency <n>  virtual users while profiling (default: the largest --concurrency)
   --mysql-url <url>          MySQL server (default $BENCH_MYSQL_URL or mysql://root@127.0.0.1:3306)
@@ -66,6 +70,7 @@ const DEFAULTS: BenchOptions = {
   ceilings: CEILINGS,
   profile: true,
   profileConcurrency: 0,
+  repeat: 1,
   mysqlUrl: process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306',
   database: 'giftcard_bench',
   keepDatabase: false,
@@ -152,6 +157,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         options.ceilings = CEILINGS.filter((ceiling) => names.includes(ceiling));
         break;
       }
+      case '--repeat':
+        options.repeat = integers(flag, value(), 1, 100)[0]!;
+        break;
       case '--no-profile':
         options.profile = false;
         break;

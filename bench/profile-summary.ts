@@ -55,6 +55,9 @@ export function areaOf(frame: CallFrame): string {
     if (functionName === '(idle)') return IDLE;
     if (functionName === '(garbage collector)') return 'V8 garbage collector';
     if (functionName === '(program)') return 'V8/native (program)';
+    // libuv's socket writes: on a busy machine this is also where the thread is preempted by the
+    // MySQL or client thread its write just woke.
+    if (/^write(Buffer|v|Utf8String|Latin1String)$/.test(functionName)) return 'native socket writes';
     return 'native';
   }
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);

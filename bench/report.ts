@@ -16,6 +16,12 @@ const LOCK_FAILURES = ['ABORTED', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT'];
 
 const fixed = (value: number | null, digits = 1): string => (value === null ? '–' : value.toFixed(digits));
 
+/** CPU per answered call, in ms: steadier than throughput on a machine others are using. */
+function cpuPerCall(percent: number | null, result: CellResult): string {
+  if (percent === null || result.ok === 0) return '–';
+  return (((percent / 100) * result.durationSeconds * 1000) / result.ok).toFixed(2);
+}
+
 function errorsText(errors: Readonly<Record<string, number>>): string {
   const parts = Object.entries(errors)
     .sort((a, b) => b[1] - a[1])
@@ -55,7 +61,8 @@ export function cellLine(result: CellResult): string {
     `${where.padEnd(16)} ${result.scenario.padEnd(18)} c=${String(result.concurrency).padEnd(4)}` +
     `${result.rps.toFixed(0).padStart(7)} req/s  p50 ${fixed(result.p50Ms, 2)}  p90 ${fixed(result.p90Ms, 2)}` +
     `  p99 ${fixed(result.p99Ms, 2)}  max ${fixed(result.maxMs, 1)} ms  errors ${errorsText(result.errors)}` +
-    `  srv ${fixed(result.serverCpuPercent, 0)}% ${fixed(result.serverPeakRssMb, 0)} MB` +
+    `  srv ${fixed(result.serverCpuPercent, 0)}% (${cpuPerCall(result.serverCpuPercent, result)} ms/call)` +
+    ` ${fixed(result.serverPeakRssMb, 0)} MB` +
     `  db ${fixed(result.databaseCpuPercent, 0)}%  load ${fixed(result.loaderCpuPercent, 0)}%`
   );
 }
@@ -71,14 +78,16 @@ export function serviceTable(index: ResultIndex): string {
       return (
         `| ${SCENARIO_TITLES[r.scenario]} | ${r.concurrency} | ${r.processes} | ${r.rps.toFixed(0)} | ` +
         `${fixed(r.p50Ms, 2)} | ${fixed(r.p90Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.maxMs, 1)} | ` +
-        `${errorsText(r.errors)} | ${fixed(r.serverCpuPercent, 0)} | ${fixed(r.serverPeakRssMb, 0)} | ` +
-        `${fixed(r.databaseCpuPercent, 0)} | ${transport === undefined ? '–' : transport.rps.toFixed(0)} | ` +
+        `${errorsText(r.errors)} | ${fixed(r.serverCpuPercent, 0)} | ${cpuPerCall(r.serverCpuPercent, r)} | ` +
+        `${fixed(r.serverPeakRssMb, 0)} | ${fixed(r.databaseCpuPercent, 0)} | ${cpuPerCall(r.databaseCpuPercent, r)} | ` +
+        `${cpuPerCall(r.loaderCpuPercent, r)} | ` +
+        `${transport === undefined ? '–' : transport.rps.toFixed(0)} | ` +
         `${database === undefined ? '–' : database.rps.toFixed(0)} | ${ratio} |`
       );
     });
   return [
-    '| Scenario | Conc. | Procs | req/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Server CPU % | Server peak RSS MB | MySQL CPU % | Transport ceiling req/s | DB ceiling req/s | Ratio to lower ceiling |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| Scenario | Conc. | Procs | req/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Server CPU % | Server CPU ms/call | Server peak RSS MB | MySQL CPU % | MySQL CPU ms/call | Load generator CPU ms/call | Transport ceiling req/s | DB ceiling req/s | Ratio to lower ceiling |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows,
   ].join('\n');
 }
@@ -91,11 +100,12 @@ export function ceilingTable(index: ResultIndex): string {
         `| ${r.phase === 'transport' ? `transport (no-op gRPC x${r.processes})` : 'database (raw SQL via mysql2)'} | ` +
         `${SCENARIO_TITLES[r.scenario]} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${fixed(r.p50Ms, 2)} | ` +
         `${fixed(r.p90Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.maxMs, 1)} | ${errorsText(r.errors)} | ` +
-        `${fixed(r.serverCpuPercent, 0)} | ${fixed(r.databaseCpuPercent, 0)} | ${fixed(r.loaderCpuPercent, 0)} |`,
+        `${fixed(r.serverCpuPercent, 0)} | ${cpuPerCall(r.serverCpuPercent, r)} | ${fixed(r.databaseCpuPercent, 0)} | ` +
+        `${cpuPerCall(r.databaseCpuPercent, r)} | ${fixed(r.loaderCpuPercent, 0)} | ${cpuPerCall(r.loaderCpuPercent, r)} |`,
     );
   return [
-    '| Ceiling | Scenario | Conc. | req/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Server CPU % | MySQL CPU % | Load generator CPU % |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+    '| Ceiling | Scenario | Conc. | req/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Server CPU % | Server CPU ms/call | MySQL CPU % | MySQL CPU ms/call | Load generator CPU % | Load generator CPU ms/call |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n');
 }

@@ -82,25 +82,41 @@ async function runCells(
   };
   // Interleaved: each service cell runs right after its ceilings, on the same table sizes and as
   // close in time as possible, which matters most on a machine others are using.
-  for (const scenario of options.scenarios) {
-    for (const concurrency of options.concurrency) {
-      for (const [processes, noop] of noops) {
-        const cell: Cell = { phase: 'transport', scenario, concurrency, processes };
-        record(await measureCell(context, cell, { kind: 'grpc', address: noop.address }, noop.pids));
-        noop.assertAlive();
-      }
-      if (options.ceilings.includes('database')) {
-        const cell: Cell = { phase: 'database', scenario, concurrency, processes: 0 };
-        record(await measureCell(context, cell, { kind: 'sql', databaseUrl }, []));
-      }
-      for (const [processes, service] of services) {
-        const cell: Cell = { phase: 'service', scenario, concurrency, processes };
-        record(await measureCell(context, cell, { kind: 'grpc', address: service.address }, service.pids));
-        service.assertAlive();
+  for (let round = 1; round <= options.repeat; round++) {
+    if (options.repeat > 1) say(`round ${round} of ${options.repeat}`);
+    for (const scenario of options.scenarios) {
+      for (const concurrency of options.concurrency) {
+        for (const [processes, noop] of noops) {
+          const cell: Cell = { phase: 'transport', scenario, concurrency, processes };
+          record(await measureCell(context, cell, { kind: 'grpc', address: noop.address }, noop.pids));
+          noop.assertAlive();
+        }
+        if (options.ceilings.includes('database')) {
+          const cell: Cell = { phase: 'database', scenario, concurrency, processes: 0 };
+          record(await measureCell(context, cell, { kind: 'sql', databaseUrl }, []));
+        }
+        for (const [processes, service] of services) {
+          const cell: Cell = { phase: 'service', scenario, concurrency, processes };
+          record(await measureCell(context, cell, { kind: 'grpc', address: service.address }, service.pids));
+          service.assertAlive();
+        }
       }
     }
   }
-  return results;
+  return medianRounds(results);
+}
+
+/** For each cell, the round with the median throughput, whole, so its figures belong together. */
+function medianRounds(results: readonly CellResult[]): CellResult[] {
+  const rounds = new Map<string, CellResult[]>();
+  for (const result of results) {
+    const key = `${result.phase}|${result.scenario}|${result.concurrency}|${result.processes}`;
+    rounds.set(key, [...(rounds.get(key) ?? []), result]);
+  }
+  return [...rounds.values()].map((list) => {
+    const sorted = [...list].sort((a, b) => a.rps - b.rps);
+    return sorted[Math.floor((sorted.length - 1) / 2)]!;
+  });
 }
 
 /** Runs the distinct-card scenario once more against a server started with --cpu-prof. */
@@ -154,7 +170,8 @@ function renderReport(record: RunRecord): string {
     `- Machine: ${Object.values(record.machine).join('; ')}.`,
     `- MySQL: ${record.database.version}; ${variables}.`,
     `- Load average before / after: ${record.loadBefore.map((l) => l.toFixed(2)).join(' ')} / ${record.loadAfter.map((l) => l.toFixed(2)).join(' ')}.`,
-    `- Options: warm-up ${options.warmupSeconds} s, window ${options.durationSeconds} s per cell; ` +
+    `- Options: warm-up ${options.warmupSeconds} s, window ${options.durationSeconds} s per cell` +
+      `${options.repeat > 1 ? `, median of ${options.repeat} interleaved rounds` : ''}; ` +
       `concurrency ${options.concurrency.join(', ')}; server processes ${options.processes.join(', ')}; ` +
       `${options.loaders} load generator processes x ${options.channels} connections; ${options.cards} cards; ` +
       `service DB_POOL_SIZE ${options.serverPoolSize}.`,
