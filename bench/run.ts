@@ -280,7 +280,11 @@ async function main(): Promise<void> {
     await loaders.close();
   }
   const ledger = await checkLedger(options.mysqlUrl, options.database);
-  if (!options.keepDatabase) await dropDatabase(options.mysqlUrl, options.database);
+  if (!options.keepDatabase) {
+    await dropDatabase(options.mysqlUrl, options.database);
+    // The seeded cards' passcodes are of no use once their database is gone.
+    rmSync(cardsPath, { force: true });
+  }
 
   const record: RunRecord = {
     options,
