@@ -1,14 +1,18 @@
 import type { EntityManager } from 'typeorm';
 import { IdempotencyKeyTaken, type IdempotencyRecord, type IdempotencyRepository } from '../application/ports';
-import { IdempotencyRecordEntity } from './entities/idempotency-record.entity';
 import { MySqlErrno, mysqlErrno } from './mysql-errors';
 
 export class TypeOrmIdempotencyRepository implements IdempotencyRepository {
   constructor(private readonly manager: EntityManager) {}
 
+  /** Written out, not built by TypeORM: every money-moving call runs it (see gift-card.repository.ts). */
   async find(key: string): Promise<IdempotencyRecord | null> {
-    const row = await this.manager.findOneBy(IdempotencyRecordEntity, { key });
-    return row === null ? null : { fingerprint: row.fingerprint, sealedResponse: row.sealedResponse };
+    const rows: { fingerprint: Buffer; sealed_response: Buffer | null }[] = await this.manager.query(
+      'SELECT fingerprint, sealed_response FROM idempotency_record WHERE idempotency_key = ?',
+      [key],
+    );
+    const row = rows[0];
+    return row === undefined ? null : { fingerprint: row.fingerprint, sealedResponse: row.sealed_response };
   }
 
   /**
@@ -18,13 +22,11 @@ export class TypeOrmIdempotencyRepository implements IdempotencyRepository {
    */
   async claim(key: string, fingerprint: Uint8Array, now: Date, expiresAt: Date): Promise<void> {
     try {
-      await this.manager.insert(IdempotencyRecordEntity, {
-        key,
-        fingerprint: Buffer.from(fingerprint),
-        sealedResponse: null,
-        createdAt: now,
-        expiresAt,
-      });
+      await this.manager.query(
+        `INSERT INTO idempotency_record (idempotency_key, fingerprint, sealed_response, created_at, expires_at)
+           VALUES (?, ?, NULL, ?, ?)`,
+        [key, Buffer.from(fingerprint), now, expiresAt],
+      );
     } catch (error) {
       if (mysqlErrno(error) === MySqlErrno.DUPLICATE_KEY) throw new IdempotencyKeyTaken();
       throw error;
@@ -32,6 +34,9 @@ export class TypeOrmIdempotencyRepository implements IdempotencyRepository {
   }
 
   async complete(key: string, sealedResponse: Uint8Array): Promise<void> {
-    await this.manager.update(IdempotencyRecordEntity, { key }, { sealedResponse: Buffer.from(sealedResponse) });
+    await this.manager.query('UPDATE idempotency_record SET sealed_response = ? WHERE idempotency_key = ?', [
+      Buffer.from(sealedResponse),
+      key,
+    ]);
   }
 }

@@ -3,7 +3,7 @@ import { EntryType, type LedgerEntry, type StoredLedgerEntry } from '../domain/l
 import type { Minor } from '../domain/money';
 import type { LedgerRepository } from '../application/ports';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity';
-import { insertedId } from './inserted-id';
+import { insertIdOf } from './inserted-id';
 
 function toDomain(row: LedgerEntryEntity): StoredLedgerEntry {
   return {
@@ -24,11 +24,27 @@ function toDomain(row: LedgerEntryEntity): StoredLedgerEntry {
 export class TypeOrmLedgerRepository implements LedgerRepository {
   constructor(private readonly manager: EntityManager) {}
 
+  /** Written out, not built by TypeORM: every balance change runs it (see gift-card.repository.ts). */
   async append(entry: LedgerEntry): Promise<StoredLedgerEntry> {
-    const { type, ...rest } = entry;
-    const row = this.manager.create(LedgerEntryEntity, { ...rest, entryType: type });
-    row.id = insertedId(await this.manager.insert(LedgerEntryEntity, row));
-    return toDomain(row);
+    const id = insertIdOf(
+      await this.manager.query(
+        `INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor,
+           currency, external_ref, refund_of_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          entry.publicId,
+          entry.cardId.toString(),
+          entry.operationId,
+          entry.type,
+          entry.amountMinor.toString(),
+          entry.balanceAfterMinor.toString(),
+          entry.currency,
+          entry.externalRef,
+          entry.refundOfEntryId?.toString() ?? null,
+          entry.createdAt,
+        ],
+      ),
+    );
+    return { ...entry, id };
   }
 
   async lockByPublicId(publicId: string): Promise<StoredLedgerEntry | null> {

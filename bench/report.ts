@@ -1,0 +1,209 @@
+import type { CellResult } from './measure';
+import { SCENARIO_TITLES, type Scenario } from './scenarios';
+
+/** The issue's targets (benchmark figures, not test assertions). */
+export const TARGETS = {
+  distinctRedeemShareOfDatabase: 0.8,
+  distinctRedeemConcurrency: 64,
+  hotRedeemShareOfDatabase: 0.8,
+  p99Concurrency: 16,
+  p99Ms: 25,
+  peakRssMb: 250,
+} as const;
+
+/** Errors that mean the database gave up on a lock: the hot-card target allows none. */
+const LOCK_FAILURES = ['ABORTED', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT'];
+
+const fixed = (value: number | null, digits = 1): string => (value === null ? '–' : value.toFixed(digits));
+
+/** CPU per answered call, in ms: steadier than throughput on a machine others are using. */
+function cpuPerCall(percent: number | null, result: CellResult): string {
+  if (percent === null || result.ok === 0) return '–';
+  return (((percent / 100) * result.durationSeconds * 1000) / result.ok).toFixed(2);
+}
+
+function errorsText(errors: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(errors)
+    .sort((a, b) => b[1] - a[1])
+    .map(([code, count]) => `${code} ${count}`);
+  return parts.length === 0 ? '0' : parts.join(', ');
+}
+
+export class ResultIndex {
+  constructor(readonly results: readonly CellResult[]) {}
+
+  find(phase: CellResult['phase'], scenario: Scenario, concurrency: number, processes?: number) {
+    return this.results.find(
+      (r) =>
+        r.phase === phase &&
+        r.scenario === scenario &&
+        r.concurrency === concurrency &&
+        (processes === undefined || r.processes === processes),
+    );
+  }
+
+  /** The lower of the two ceilings measured for a service cell, and which one it is. */
+  lowerCeiling(cell: CellResult): { readonly name: string; readonly rps: number } | null {
+    const transport = this.find('transport', cell.scenario, cell.concurrency, cell.processes);
+    const database = this.find('database', cell.scenario, cell.concurrency);
+    const candidates = [
+      ...(transport === undefined ? [] : [{ name: 'transport', rps: transport.rps }]),
+      ...(database === undefined ? [] : [{ name: 'database', rps: database.rps }]),
+    ];
+    if (candidates.length === 0) return null;
+    return candidates.reduce((low, next) => (next.rps < low.rps ? next : low));
+  }
+}
+
+export function cellLine(result: CellResult): string {
+  const where = result.phase === 'database' ? 'database ceiling' : `${result.phase} x${result.processes}`;
+  return (
+    `${where.padEnd(16)} ${result.scenario.padEnd(18)} c=${String(result.concurrency).padEnd(4)}` +
+    `${result.rps.toFixed(0).padStart(7)} req/s  p50 ${fixed(result.p50Ms, 2)}  p90 ${fixed(result.p90Ms, 2)}` +
+    `  p99 ${fixed(result.p99Ms, 2)}  max ${fixed(result.maxMs, 1)} ms  errors ${errorsText(result.errors)}` +
+    `  srv ${fixed(result.serverCpuPercent, 0)}% (${cpuPerCall(result.serverCpuPercent, result)} ms/call)` +
+    ` ${fixed(result.serverPeakRssMb, 0)} MB` +
+    `  db ${fixed(result.databaseCpuPercent, 0)}%  load ${fixed(result.loaderCpuPercent, 0)}%`
+  );
+}
+
+export function serviceTable(index: ResultIndex): string {
+  const rows = index.results
+    .filter((r) => r.phase === 'service')
+    .map((r) => {
+      const transport = index.find('transport', r.scenario, r.concurrency, r.processes);
+      const database = index.find('database', r.scenario, r.concurrency);
+      const lower = index.lowerCeiling(r);
+      const ratio = lower === null || lower.rps === 0 ? '–' : `${(r.rps / lower.rps).toFixed(2)} of ${lower.name}`;
+      return (
+        `| ${SCENARIO_TITLES[r.scenario]} | ${r.concurrency} | ${r.processes} | ${r.rps.toFixed(0)} | ` +
+        `${fixed(r.p50Ms, 2)} | ${fixed(r.p90Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.maxMs, 1)} | ` +
+        `${errorsText(r.errors)} | ${fixed(r.serverCpuPercent, 0)} | ${cpuPerCall(r.serverCpuPercent, r)} | ` +
+        `${fixed(r.serverPeakRssMb, 0)} | ${fixed(r.databaseCpuPercent, 0)} | ${cpuPerCall(r.databaseCpuPercent, r)} | ` +
+        `${cpuPerCall(r.loaderCpuPercent, r)} | ` +
+        `${transport === undefined ? '–' : transport.rps.toFixed(0)} | ` +
+        `${database === undefined ? '–' : database.rps.toFixed(0)} | ${ratio} |`
+      );
+    });
+  return [
+    '| Scenario | Conc. | Procs | req/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Server CPU % | Server CPU ms/call | Server peak RSS MB | MySQL CPU % | MySQL CPU ms/call | Load generator CPU ms/call | Transport ceiling req/s | DB ceiling req/s | Ratio to lower ceiling |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+export function ceilingTable(index: ResultIndex): string {
+  const rows = index.results
+    .filter((r) => r.phase !== 'service')
+    .map(
+      (r) =>
+        `| ${r.phase === 'transport' ? `transport (no-op gRPC x${r.processes})` : 'database (raw SQL via mysql2)'} | ` +
+        `${SCENARIO_TITLES[r.scenario]} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${fixed(r.p50Ms, 2)} | ` +
+        `${fixed(r.p90Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.maxMs, 1)} | ${errorsText(r.errors)} | ` +
+        `${fixed(r.serverCpuPercent, 0)} | ${cpuPerCall(r.serverCpuPercent, r)} | ${fixed(r.databaseCpuPercent, 0)} | ` +
+        `${cpuPerCall(r.databaseCpuPercent, r)} | ${fixed(r.loaderCpuPercent, 0)} | ${cpuPerCall(r.loaderCpuPercent, r)} |`,
+    );
+  return [
+    '| Ceiling | Scenario | Conc. | req/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Server CPU % | Server CPU ms/call | MySQL CPU % | MySQL CPU ms/call | Load generator CPU % | Load generator CPU ms/call |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
+}
+
+export interface Verdict {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | null;
+}
+
+export function verdicts(index: ResultIndex): Verdict[] {
+  const list: Verdict[] = [];
+  const services = index.results.filter((r) => r.phase === 'service');
+  for (const processes of [...new Set(services.map((r) => r.processes))]) {
+    const suffix = processes > 1 ? ` (${processes} server processes)` : '';
+    const distinct = index.find('service', 'redeem-distinct', TARGETS.distinctRedeemConcurrency, processes);
+    const distinctCeiling = index.find('database', 'redeem-distinct', TARGETS.distinctRedeemConcurrency);
+    list.push(
+      distinct === undefined || distinctCeiling === undefined
+        ? {
+            target: `Distinct-card Redeem at c=64 ≥ 0.8 of the DB ceiling${suffix}`,
+            measured: 'not measured',
+            met: null,
+          }
+        : share(
+            `Distinct-card Redeem at c=64 ≥ 0.8 of the DB ceiling${suffix}`,
+            distinct.rps,
+            distinctCeiling.rps,
+            TARGETS.distinctRedeemShareOfDatabase,
+          ),
+    );
+    for (const hot of services.filter((r) => r.scenario === 'redeem-hot' && r.processes === processes)) {
+      const ceiling = index.find('database', 'redeem-hot', hot.concurrency);
+      const lockFailures = LOCK_FAILURES.reduce((sum, code) => sum + (hot.errors[code] ?? 0), 0);
+      const title = `Hot-card Redeem at c=${hot.concurrency} ≥ 0.8 of the raw-SQL hot ceiling, no lock failures${suffix}`;
+      if (ceiling === undefined) {
+        list.push({ target: title, measured: `${lockFailures} lock failures; no ceiling measured`, met: null });
+        continue;
+      }
+      const verdict = share(title, hot.rps, ceiling.rps, TARGETS.hotRedeemShareOfDatabase);
+      list.push({
+        ...verdict,
+        measured: `${verdict.measured}; ${lockFailures} lock failures`,
+        met: verdict.met === true && lockFailures === 0,
+      });
+    }
+    const p99 = index.find('service', 'redeem-distinct', TARGETS.p99Concurrency, processes);
+    list.push({
+      target: `p99 of distinct-card Redeem at c=16 ≤ 25 ms${suffix}`,
+      measured: p99 === undefined ? 'not measured' : `${p99.p99Ms.toFixed(1)} ms`,
+      met: p99 === undefined ? null : p99.p99Ms <= TARGETS.p99Ms,
+    });
+    const rss = services
+      .filter((r) => r.processes === processes)
+      .map((r) => (r.serverPeakRssMb ?? 0) / processes)
+      .reduce((a, b) => Math.max(a, b), 0);
+    list.push({
+      target: `Server peak RSS ≤ 250 MB${processes > 1 ? ' per process' : ''}${suffix}`,
+      measured: `${rss.toFixed(0)} MB`,
+      met: rss === 0 ? null : rss <= TARGETS.peakRssMb,
+    });
+  }
+  return list;
+}
+
+function share(target: string, rps: number, ceilingRps: number, needed: number): Verdict {
+  const ratio = ceilingRps === 0 ? 0 : rps / ceilingRps;
+  return {
+    target,
+    measured: `${rps.toFixed(0)} vs ${ceilingRps.toFixed(0)} req/s = ${ratio.toFixed(2)}`,
+    met: ratio >= needed,
+  };
+}
+
+export function verdictTable(list: readonly Verdict[]): string {
+  const mark = (met: boolean | null): string => (met === null ? 'n/a' : met ? 'met' : '**missed**');
+  return [
+    '| Target | Measured | Verdict |',
+    '| --- | --- | --- |',
+    ...list.map((v) => `| ${v.target} | ${v.measured} | ${mark(v.met)} |`),
+  ].join('\n');
+}
+
+/** Which process count served each scenario best, when more than one was run. */
+export function processComparison(index: ResultIndex): string | null {
+  const services = index.results.filter((r) => r.phase === 'service');
+  const counts = [...new Set(services.map((r) => r.processes))].sort((a, b) => a - b);
+  if (counts.length < 2) return null;
+  const keys = [...new Set(services.map((r) => `${r.scenario}|${r.concurrency}`))];
+  const rows = keys.map((key) => {
+    const [scenario, concurrency] = key.split('|') as [Scenario, string];
+    const figures = counts.map((p) => index.find('service', scenario, Number(concurrency), p)?.rps ?? 0);
+    const best = counts[figures.indexOf(Math.max(...figures))]!;
+    return `| ${SCENARIO_TITLES[scenario]} | ${concurrency} | ${figures.map((f) => f.toFixed(0)).join(' | ')} | ${best} |`;
+  });
+  return [
+    `| Scenario | Conc. | ${counts.map((p) => `req/s with ${p}`).join(' | ')} | More throughput with |`,
+    `| --- | ---: | ${counts.map(() => '---:').join(' | ')} | ---: |`,
+    ...rows,
+  ].join('\n');
+}

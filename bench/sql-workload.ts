@@ -1,0 +1,213 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createPool, type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
+import type { BenchCard } from './cards';
+import { AMOUNT_MINOR, CURRENCY, ISSUE_AMOUNT_MINOR } from './scenarios';
+import type { PlannedCall, Workload } from './workload';
+
+/*
+ * The database ceiling: the statements the service sends for each operation, verbatim, sent
+ * through a plain mysql2 pool with the service's pool options and nothing else in between. sql-drift-check.ts traces both at the start of every run and stops the bench
+ * if they ever differ, so this file cannot silently fall behind the repositories.
+ */
+const IDEMPOTENCY_FIND = 'SELECT fingerprint, sealed_response FROM idempotency_record WHERE idempotency_key = ?';
+const SESSION_ISOLATION = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED';
+const BEGIN = 'START TRANSACTION';
+const CARD_LOCK_BY_NUMBER_HASH =
+  'SELECT id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, ' +
+  'failed_passcode_attempts, passcode_locked_until, successor_card_id FROM gift_card WHERE number_hash = ? FOR UPDATE';
+const IDEMPOTENCY_CLAIM =
+  'INSERT INTO idempotency_record (idempotency_key, fingerprint, sealed_response, created_at, expires_at) ' +
+  'VALUES (?, ?, NULL, ?, ?)';
+const CARD_SAVE =
+  'UPDATE gift_card SET balance_minor = ?, status = ?, failed_passcode_attempts = ?, passcode_locked_until = ?, ' +
+  'successor_card_id = ?, updated_at = ? WHERE id = ?';
+const CARD_INSERT =
+  'INSERT INTO gift_card (public_id, number_hash, number_last4, passcode_hash, currency, balance_minor, status, ' +
+  'expires_at, failed_passcode_attempts, passcode_locked_until, successor_card_id, created_at, updated_at) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const LEDGER_APPEND =
+  'INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor, ' +
+  'currency, external_ref, refund_of_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const IDEMPOTENCY_COMPLETE = 'UPDATE idempotency_record SET sealed_response = ? WHERE idempotency_key = ?';
+const COMMIT = 'COMMIT';
+const ROLLBACK = 'ROLLBACK';
+
+const DAY_MS = 86_400_000;
+/** Stand-ins of the service's sizes: an HMAC-SHA256 fingerprint and a sealed ~200-byte response. */
+const FINGERPRINT = randomBytes(32);
+const SEALED_RESPONSE = randomBytes(228);
+
+interface LockedCard extends RowDataPacket {
+  id: string;
+  balance_minor: string;
+  status: string;
+  currency: string;
+  failed_passcode_attempts: number;
+  passcode_locked_until: Date | null;
+  successor_card_id: string | null;
+}
+
+export interface SqlWorkloadOptions {
+  readonly databaseUrl: string;
+  readonly connections: number;
+  /** The service's DB_LOCK_WAIT_TIMEOUT_SECONDS, set per session exactly as it does. */
+  readonly lockWaitTimeoutSeconds: number;
+}
+
+export class SqlWorkload implements Workload {
+  private readonly pool: Pool;
+  /** Connections whose session settings are applied, as TypeOrmUnitOfWork keeps them. */
+  private readonly prepared = new WeakSet();
+  private readonly numberHashes = new Map<string, Buffer>();
+
+  constructor(private readonly options: SqlWorkloadOptions) {
+    // The options TypeORM's mysql driver passes to mysql2 for the service (data-source.ts).
+    this.pool = createPool({
+      uri: options.databaseUrl,
+      connectionLimit: options.connections,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      timezone: 'Z',
+      charset: 'utf8mb4_bin',
+      enableKeepAlive: true,
+      // TypeORM drives mysql2 through its callback API, which captures no stack per statement;
+      // the promise API does unless told not to, and the ceiling should not pay for it.
+      trace: false,
+    });
+  }
+
+  perform(call: PlannedCall): Promise<void> {
+    switch (call.operation) {
+      case 'redeem':
+      case 'redeem-hot':
+        return this.moveMoney(call, -AMOUNT_MINOR, 'REDEEM', null);
+      case 'reload':
+        return this.moveMoney(call, AMOUNT_MINOR, 'RELOAD', `reload-${call.idempotencyKey}`);
+      case 'inquiry':
+        return this.inquiry(call.card);
+      case 'issue':
+        return this.issue(call.idempotencyKey);
+    }
+  }
+
+  classify(error: unknown): string {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' ? code : 'CLIENT_ERROR';
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+
+  /** Redeem and Reload: runOnce's plain key lookup, then the locked read-modify-write. */
+  private async moveMoney(call: PlannedCall, amountMinor: bigint, entryType: string, externalRef: string | null) {
+    const key = call.idempotencyKey;
+    await this.pool.query(IDEMPOTENCY_FIND, [key]);
+    await this.inTransaction(async (connection) => {
+      const [rows] = await connection.query<LockedCard[]>(CARD_LOCK_BY_NUMBER_HASH, [this.numberHash(call.card)]);
+      const card = rows[0];
+      if (card === undefined) throw new Error(`seeded card ${call.card.id} is missing`);
+      const now = new Date();
+      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, now, new Date(now.getTime() + DAY_MS)]);
+      const balance = (BigInt(card.balance_minor) + amountMinor).toString();
+      await connection.query(CARD_SAVE, [
+        balance,
+        card.status,
+        card.failed_passcode_attempts,
+        card.passcode_locked_until,
+        card.successor_card_id,
+        now,
+        card.id,
+      ]);
+      await connection.query(LEDGER_APPEND, [
+        randomUUID(),
+        card.id,
+        randomUUID(),
+        entryType,
+        amountMinor.toString(),
+        balance,
+        card.currency,
+        externalRef,
+        null,
+        now,
+      ]);
+      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, key]);
+    });
+  }
+
+  /** BalanceInquiry locks the card too, so a wrong passcode could be counted atomically. */
+  private inquiry(card: BenchCard): Promise<void> {
+    return this.inTransaction(async (connection) => {
+      await connection.query(CARD_LOCK_BY_NUMBER_HASH, [this.numberHash(card)]);
+    });
+  }
+
+  private async issue(key: string): Promise<void> {
+    await this.pool.query(IDEMPOTENCY_FIND, [key]);
+    await this.inTransaction(async (connection) => {
+      const now = new Date();
+      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, now, new Date(now.getTime() + DAY_MS)]);
+      const amount = ISSUE_AMOUNT_MINOR.toString();
+      const [inserted] = await connection.query<ResultSetHeader>(CARD_INSERT, [
+        randomUUID(),
+        randomBytes(32),
+        '0000',
+        FINGERPRINT,
+        CURRENCY,
+        amount,
+        'ACTIVE',
+        null,
+        0,
+        null,
+        null,
+        now,
+        now,
+      ]);
+      await connection.query(LEDGER_APPEND, [
+        randomUUID(),
+        String(inserted.insertId),
+        randomUUID(),
+        'ISSUE',
+        amount,
+        amount,
+        CURRENCY,
+        `purchase-${key}`,
+        null,
+        now,
+      ]);
+      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, key]);
+    });
+  }
+
+  /** TypeOrmUnitOfWork.runOnce: session settings once per connection, then one transaction. */
+  private async inTransaction(work: (connection: PoolConnection) => Promise<void>): Promise<void> {
+    const connection = await this.pool.getConnection();
+    try {
+      if (!this.prepared.has(connection.connection)) {
+        await connection.query(SESSION_ISOLATION);
+        await connection.query(
+          `SET SESSION innodb_lock_wait_timeout = ${this.options.lockWaitTimeoutSeconds.toFixed(0)}`,
+        );
+        this.prepared.add(connection.connection);
+      }
+      await connection.query(BEGIN);
+      await work(connection);
+      await connection.query(COMMIT);
+    } catch (error) {
+      await connection.query(ROLLBACK).catch(() => undefined);
+      throw error;
+    } finally {
+      connection.release();
+    }
+  }
+
+  /** The service computes this HMAC per call; it is CPU, not database, so the ceiling reuses it. */
+  private numberHash(card: BenchCard): Buffer {
+    let hash = this.numberHashes.get(card.id);
+    if (hash === undefined) {
+      hash = Buffer.from(card.numberHashHex, 'hex');
+      this.numberHashes.set(card.id, hash);
+    }
+    return hash;
+  }
+}
