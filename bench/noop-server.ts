@@ -9,7 +9,7 @@ import {
   ReloadResponse,
 } from '../gen/giftcard/v1/gift_card_service';
 import { createLogger } from '../src/logger';
-import { unary, withTolerantDecoding } from '../src/transport/unary';
+import { unary, withTolerantDecoding, type UnaryContext } from '../src/transport/unary';
 
 /**
  * The transport ceiling: the service's own gRPC stack (grpc-js, the ts-proto codecs, the tolerant
@@ -54,15 +54,13 @@ function main(): void {
   const log = createLogger('info');
   const port = Number(process.env.GRPC_PORT ?? '0');
   const host = process.env.GRPC_HOST ?? '127.0.0.1';
-  const inFlight = new Set<Promise<unknown>>();
-  const context = {
+  // The ceiling serves the same wire path as the service, minus the database: nothing to track
+  // for a drain, and the database is never down.
+  const context: UnaryContext = {
     log,
     translateError: (error: unknown) => error,
-    track: <T>(work: Promise<T>): Promise<T> => {
-      inFlight.add(work);
-      void work.finally(() => inFlight.delete(work)).catch(() => undefined);
-      return work;
-    },
+    track: () => undefined,
+    databaseUp: () => true,
   };
   const implementation: UntypedServiceImplementation = {};
   for (const method of Object.keys(GiftCardServiceService)) {
