@@ -2,18 +2,24 @@ import { writeFileSync } from 'node:fs';
 import type { Connection } from 'mysql2/promise';
 import { assertLedgerInvariants } from '../support/ledger-invariants';
 import { rawConnection, testDatabaseName } from '../support/test-database';
-import { checkLedger, watermark, type CheckReport } from './support/checker';
+import { checkLedger, type CheckReport } from './support/checker';
+import { watermark } from './support/ledger-snapshot';
 import { faultSettings } from './support/fault-settings';
 import { Nemesis, type FaultTally } from './support/nemesis';
-import { WorkloadWorld } from './support/operations';
 import { Rng } from './support/random';
 import { secretsIn, secretsInDatabase } from './support/secrets-scan';
 import { ServiceUnderTest } from './support/service-under-test';
 import { Workload, type WorkloadResult } from './support/workload';
+import { WorkloadWorld } from './support/world';
 
 const settings = faultSettings();
 /** Setup, the drain after the last fault, the checks, and a loaded machine's slowness. */
 const OVERHEAD_MS = 240_000;
+/**
+ * Liveness bound for the run to complete every operation of the table at least once after the
+ * last fault (a combine needs a spare card first); on a healthy machine it is already done.
+ */
+const COVERAGE_TIMEOUT_MS = 60_000;
 /** Low enough that cards run dry: refusals (INSUFFICIENT_FUNDS) must leave no trace either. */
 const OPENING_BALANCE_MINOR = 10_000n;
 
@@ -40,6 +46,22 @@ function summaryLine(result: WorkloadResult, tally: FaultTally, report: CheckRep
     `(${tally.outages} outages); ${report.lost} lost, ${report.duplicated} duplicated, ` +
     `${report.balancesOff} balances off; ` +
     `invariants ${holding}/${report.invariants.length} hold`
+  );
+}
+
+/** Acknowledged/refused calls per operation: the mix the run actually exercised. */
+function operationLine(result: WorkloadResult, world: WorkloadWorld): string {
+  const counts = new Map<string, { acknowledged: number; refused: number }>();
+  for (const record of result.records) {
+    const count = counts.get(record.operation) ?? { acknowledged: 0, refused: 0 };
+    if (record.outcome === 'acknowledged') count.acknowledged++;
+    if (record.outcome === 'refused') count.refused++;
+    counts.set(record.operation, count);
+  }
+  const rows = [...counts].map(([name, count]) => `${name} ${count.acknowledged}/${count.refused}`);
+  return (
+    `acknowledged/refused by operation: ${rows.join(', ')}; ` +
+    `${world.redirectedRefunds} refunds followed the money to a successor card`
   );
 }
 
@@ -71,8 +93,10 @@ describe('The money operations under crashes, killed connections, outages and SI
       workload.start();
       let tally: FaultTally;
       let result: WorkloadResult;
+      let unexercised: string[];
       try {
         tally = await nemesis.run(settings.plan, settings.durationMs);
+        unexercised = await workload.untilEveryOperationAcknowledged(COVERAGE_TIMEOUT_MS);
       } finally {
         // Whatever happened, the clients stop and get their last answers from a serving instance.
         sut.database.restore();
@@ -87,7 +111,7 @@ describe('The money operations under crashes, killed connections, outages and SI
       const leakedToLogs = secretsIn(sut.logs.text(), world.secrets);
       const storedInClear = await secretsInDatabase(admin, testDatabaseName(), world.secrets);
 
-      console.log(summaryLine(result, tally, report));
+      console.log(`${summaryLine(result, tally, report)}\n${operationLine(result, world)}`);
       if (settings.reportPath !== null) {
         writeFileSync(
           settings.reportPath,
@@ -102,6 +126,7 @@ describe('The money operations under crashes, killed connections, outages and SI
         duplicated: 0,
         balancesOff: 0,
       });
+      expect(unexercised).toEqual([]);
       expect(result.replayMismatches).toEqual([]);
       expect(result.anomalies).toEqual([]);
       expect(tally.failures).toEqual([]);
@@ -114,6 +139,6 @@ describe('The money operations under crashes, killed connections, outages and SI
       expect(storedInClear).toEqual([]);
       await assertLedgerInvariants(admin);
     },
-    settings.durationMs + OVERHEAD_MS,
+    settings.durationMs + COVERAGE_TIMEOUT_MS + OVERHEAD_MS,
   );
 });

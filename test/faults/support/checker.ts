@@ -1,19 +1,7 @@
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
+import { loadSnapshot, type EntryRow, type LedgerSnapshot, type Watermark } from './ledger-snapshot';
+import type { BalanceEffect } from './planned-call';
 import type { CallRecord } from './workload';
-
-/** The newest card and ledger entry before the workload: everything after them is the workload's. */
-export interface Watermark {
-  readonly cardId: bigint;
-  readonly entryId: bigint;
-}
-
-export async function watermark(db: Connection): Promise<Watermark> {
-  const [[row]] = await db.query<RowDataPacket[]>(
-    `SELECT (SELECT COALESCE(MAX(id), 0) FROM gift_card) AS card_id,
-            (SELECT COALESCE(MAX(id), 0) FROM ledger_entry) AS entry_id`,
-  );
-  return { cardId: BigInt(String(row?.card_id)), entryId: BigInt(String(row?.entry_id)) };
-}
 
 export interface Invariant {
   readonly name: string;
@@ -36,23 +24,6 @@ export interface CheckReport {
   readonly totals: Readonly<Record<string, string>>;
 }
 
-interface EntryRow {
-  readonly id: bigint;
-  readonly publicId: string;
-  readonly cardPublicId: string;
-  readonly cardId: bigint;
-  readonly operationId: string;
-  readonly type: string;
-  readonly amountMinor: bigint;
-  readonly externalRef: string | null;
-}
-
-interface CardRow {
-  readonly id: bigint;
-  readonly publicId: string;
-  readonly balanceMinor: bigint;
-}
-
 const EXTERNAL_FLOWS = new Set(['ISSUE', 'RELOAD', 'REDEEM', 'REFUND']);
 /** More findings than this only repeat the story; the counts still cover them all. */
 const MAX_LISTED = 20;
@@ -68,48 +39,45 @@ export async function checkLedger(
   since: Watermark,
   records: readonly CallRecord[],
 ): Promise<CheckReport> {
-  const entries = await loadEntries(db, since);
-  const cards = await loadCards(db, since);
+  return judgeLedger(await loadSnapshot(db, since), records);
+}
+
+/** The checker's judgement of one snapshot of the tables; pure, so its own rules can be tested. */
+export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallRecord[]): CheckReport {
+  const { since, entries, cards } = snapshot;
   const found = new Findings();
 
-  const byPublicId = new Map(entries.map((e) => [e.publicId, e]));
-  const byRef = groupBy(entries, (e) => e.externalRef);
+  const ledger: LedgerIndex = {
+    byPublicId: new Map(entries.map((e) => [e.publicId, e])),
+    byRef: groupBy(
+      entries.filter((e) => e.externalRef !== null),
+      (e) => e.externalRef,
+    ),
+    byOperation: groupBy(entries, (e) => e.operationId),
+  };
   const accounted = new Set<bigint>();
   const acknowledged = records.filter((r) => r.outcome === 'acknowledged');
   let lost = 0;
   let duplicated = 0;
 
   for (const call of acknowledged) {
-    let missing = false;
-    for (const effect of call.effects) {
-      if (effect.transactionId === null) continue;
-      const entry = byPublicId.get(effect.transactionId);
-      if (entry?.cardPublicId !== effect.giftCardId || entry.amountMinor !== effect.deltaMinor) {
-        missing = true;
-        found.add(
-          'lost',
-          `${call.operation} ${call.key ?? ''}: no entry ${effect.transactionId} of ${effect.deltaMinor} on ${effect.giftCardId}`,
-        );
-      } else {
-        accounted.add(entry.id);
-      }
-    }
-    if (missing) lost++;
-    if (call.externalRef !== null) {
-      const extra = (byRef.get(call.externalRef) ?? []).filter((e) => !accounted.has(e.id));
-      for (const entry of extra) {
-        duplicated++;
-        accounted.add(entry.id);
-        found.add(
-          'duplicated',
-          `${call.operation} ${call.key ?? ''}: applied again as entry ${entry.publicId} (${entry.type} ${entry.amountMinor})`,
-        );
-      }
+    const { missing, extra } = matchCall(call, ledger, accounted);
+    if (missing.length > 0) lost++;
+    for (const line of missing) found.add('lost', `${call.operation} ${call.key ?? ''}: ${line}`);
+    for (const entry of extra) {
+      duplicated++;
+      accounted.add(entry.id);
+      found.add(
+        'duplicated',
+        `${call.operation} ${call.key ?? ''}: applied again as entry ${entry.publicId} (${entry.type} ${entry.amountMinor})`,
+      );
     }
   }
 
+  // A refused call without a reference (transfer, combine) cannot be looked up: an entry it left
+  // answers no acknowledged call, and is reported below as one nobody was told of.
   for (const call of records.filter((r) => r.outcome === 'refused' && r.externalRef !== null)) {
-    for (const entry of byRef.get(call.externalRef ?? '') ?? []) {
+    for (const entry of ledger.byRef.get(call.externalRef) ?? []) {
       duplicated++;
       accounted.add(entry.id);
       found.add(
@@ -119,12 +87,15 @@ export async function checkLedger(
     }
   }
 
-  // An operation's other entries (a transfer's far side) belong to the call that names one of them.
-  const acknowledgedOperations = new Set(entries.filter((e) => accounted.has(e.id)).map((e) => e.operationId));
-  const unresolvedRefs = new Set(records.filter((r) => r.outcome === 'unresolved').map((r) => r.externalRef));
+  // An unresolved call fails the run anyway (invariant 8); its entries, where its reference finds
+  // them, are not reported twice. Those of an unresolved transfer or combine cannot be told apart
+  // from entries nobody asked for, and are reported as such.
+  const unresolvedRefs = new Set(
+    records.filter((r) => r.outcome === 'unresolved' && r.externalRef !== null).map((r) => r.externalRef),
+  );
   for (const entry of entries) {
-    if (accounted.has(entry.id) || acknowledgedOperations.has(entry.operationId)) continue;
-    if (unresolvedRefs.has(entry.externalRef)) continue;
+    if (accounted.has(entry.id)) continue;
+    if (entry.externalRef !== null && unresolvedRefs.has(entry.externalRef)) continue;
     duplicated++;
     found.add(
       'phantom',
@@ -178,6 +149,13 @@ export async function checkLedger(
       `balances ${balances} but issued + reloaded - redeemed + refunded = ${flows}, moves between cards net ${internal}`,
     );
   }
+  // Each move between cards on its own takes from one side exactly what it gives the other.
+  for (const [operationId, written] of ledger.byOperation) {
+    const moves = written.filter((e) => !EXTERNAL_FLOWS.has(e.type));
+    const net = sum(moves.map((e) => e.amountMinor));
+    if (moves.length > 0 && net !== 0n)
+      found.add('conservation', `operation ${operationId} moves money that nets ${net}`);
+  }
 
   const unresolved = records.filter((r) => r.outcome === 'unresolved');
   for (const call of unresolved)
@@ -207,10 +185,63 @@ export async function checkLedger(
       reloaded: byType('RELOAD').toString(),
       redeemed: (-byType('REDEEM')).toString(),
       refunded: byType('REFUND').toString(),
+      transferred: byType('TRANSFER_IN').toString(),
+      combined: byType('COMBINE_IN').toString(),
       cards: String(cards.length),
       entries: String(entries.length),
     },
   };
+}
+
+interface LedgerIndex {
+  readonly byPublicId: ReadonlyMap<string, EntryRow>;
+  readonly byRef: ReadonlyMap<string | null, readonly EntryRow[]>;
+  readonly byOperation: ReadonlyMap<string, readonly EntryRow[]>;
+}
+
+/**
+ * Finds one acknowledged call's entries, each entry answering one effect of one call: an effect
+ * the answer names by entry id, the others among the entries of the operation they name, by card
+ * and amount. Returns the effects no entry answers (lost), and the entries of the call that no
+ * effect answers (applied beyond what the client was told): those its reference finds, and those
+ * of every operation its entries belong to.
+ */
+function matchCall(
+  call: CallRecord,
+  ledger: LedgerIndex,
+  accounted: Set<bigint>,
+): { missing: string[]; extra: EntryRow[] } {
+  const missing: string[] = [];
+  const operations = new Set<string>();
+  const effect = (e: BalanceEffect): string => `${e.deltaMinor} on ${e.giftCardId}`;
+  // Named effects first, so an unnamed one cannot take an entry a named one is owed.
+  for (const named of call.effects) {
+    if (named.transactionId === null) continue;
+    const entry = ledger.byPublicId.get(named.transactionId);
+    if (entry?.cardPublicId !== named.giftCardId || entry.amountMinor !== named.deltaMinor) {
+      missing.push(`no entry ${named.transactionId} of ${effect(named)}`);
+    } else if (accounted.has(entry.id)) {
+      missing.push(`entry ${named.transactionId} of ${effect(named)} already answers another call`);
+    } else {
+      accounted.add(entry.id);
+      operations.add(entry.operationId);
+    }
+  }
+  for (const unnamed of call.effects) {
+    if (unnamed.transactionId !== null) continue;
+    operations.add(unnamed.operationId);
+    const entry = (ledger.byOperation.get(unnamed.operationId) ?? []).find(
+      (e) => !accounted.has(e.id) && e.cardPublicId === unnamed.giftCardId && e.amountMinor === unnamed.deltaMinor,
+    );
+    if (entry === undefined) missing.push(`no entry of operation ${unnamed.operationId} of ${effect(unnamed)}`);
+    else accounted.add(entry.id);
+  }
+  const own = [
+    ...(call.externalRef === null ? [] : (ledger.byRef.get(call.externalRef) ?? [])),
+    ...[...operations].flatMap((operationId) => ledger.byOperation.get(operationId) ?? []),
+  ];
+  const extra = [...new Map(own.filter((e) => !accounted.has(e.id)).map((e) => [e.id, e])).values()];
+  return { missing, extra };
 }
 
 class Findings {
@@ -243,36 +274,4 @@ function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> 
     else group.push(item);
   }
   return groups;
-}
-
-async function loadEntries(db: Connection, since: Watermark): Promise<EntryRow[]> {
-  const [rows] = await db.query<RowDataPacket[]>(
-    `SELECT e.id, e.public_id, c.public_id AS card_public_id, e.card_id, e.operation_id, e.entry_type,
-            e.amount_minor, e.external_ref
-     FROM ledger_entry e JOIN gift_card c ON c.id = e.card_id
-     WHERE e.id > ? ORDER BY e.id`,
-    [since.entryId.toString()],
-  );
-  return rows.map((r) => ({
-    id: BigInt(String(r.id)),
-    publicId: String(r.public_id),
-    cardPublicId: String(r.card_public_id),
-    cardId: BigInt(String(r.card_id)),
-    operationId: String(r.operation_id),
-    type: String(r.entry_type),
-    amountMinor: BigInt(String(r.amount_minor)),
-    externalRef: r.external_ref === null ? null : String(r.external_ref),
-  }));
-}
-
-async function loadCards(db: Connection, since: Watermark): Promise<CardRow[]> {
-  const [rows] = await db.query<RowDataPacket[]>(
-    'SELECT id, public_id, balance_minor FROM gift_card WHERE id > ? ORDER BY id',
-    [since.cardId.toString()],
-  );
-  return rows.map((r) => ({
-    id: BigInt(String(r.id)),
-    publicId: String(r.public_id),
-    balanceMinor: BigInt(String(r.balance_minor)),
-  }));
 }

@@ -1,94 +1,7 @@
-import type { CallSettings, GiftCardApi } from '../../support/api';
+import { balanceTransfer, combineCards, deletingTransfer, giftExistingCard, giftNewCard } from './movement-operations';
+import { planned, type WorkloadOperation } from './planned-call';
 import type { Rng } from './random';
-
-/** A card of the workload's fixed set, named either way a caller may name it (SPEC §2). */
-export interface WorkloadCard {
-  readonly giftCardId: string;
-  readonly cardNumber: string;
-  readonly passcode: string;
-  /** Owns the card, so the saved-card form works too. */
-  readonly userId: string;
-}
-
-/** A redemption some client saw succeed: what a refund may name. */
-export interface Redemption {
-  readonly transactionId: string;
-  /** What is left to refund, as the last answer about it said. */
-  refundableMinor: bigint;
-}
-
-/** What the clients share: the fixed cards, the redemptions to refund, every secret they were shown. */
-export class WorkloadWorld {
-  readonly cards: WorkloadCard[] = [];
-  readonly redemptions: Redemption[] = [];
-  /** Card numbers and passcodes, to search the logs and the raw tables for. */
-  readonly secrets = new Set<string>();
-  readonly currency = 'USD';
-
-  learnCard(card: { cardNumber: string; passcode: string }): void {
-    this.secrets.add(card.cardNumber);
-    this.secrets.add(card.passcode);
-  }
-}
-
-/** One balance change an acknowledged call reports: one ledger entry on one card. */
-export interface BalanceEffect {
-  readonly giftCardId: string;
-  readonly deltaMinor: bigint;
-  /**
-   * The entry's public id, when the answer names it. An effect without one (a transfer's far side)
-   * is still held against the card's balance, and its entry is accounted for through the
-   * operation id it shares with an entry the answer does name.
-   */
-  readonly transactionId: string | null;
-}
-
-/** A call ready to send, and how to read its answer. */
-export interface PlannedCall {
-  readonly operation: string;
-  /** Null for calls that change nothing (inquiry): retrying them needs no key. */
-  readonly key: string | null;
-  /**
-   * The reference the call's ledger entries carry (its source transaction or order id). The
-   * workload sets it to the idempotency key, so the checker can count each call's entries.
-   * Null for an operation that records none: its entries are then found by transaction id.
-   */
-  readonly externalRef: string | null;
-  /** Refusals the rules allow for this call in this workload, by ErrorInfo reason. */
-  readonly allowedRefusals: readonly string[];
-  send(api: GiftCardApi, settings: CallSettings): Promise<unknown>;
-  /** What an acknowledged answer says changed; may teach the world (a redemption to refund). */
-  acknowledge(response: unknown, world: WorkloadWorld): readonly BalanceEffect[];
-}
-
-/**
- * One row of the operation table. Adding an operation to the workload is one more row: choose
- * its cards from the world, build the request with the key as its external reference, and read
- * the balance changes off the answer.
- */
-export interface WorkloadOperation {
-  readonly name: string;
-  /** Relative frequency in the mix. */
-  readonly weight: number;
-  /** A call for the world as it is, or null when it offers nothing to do (no redemption yet). */
-  plan(world: WorkloadWorld, rng: Rng, key: string): PlannedCall | null;
-}
-
-/** Keeps each row type-safe: the answer `acknowledge` reads is the one `send` returned. */
-function planned<Res>(call: {
-  operation: string;
-  key: string | null;
-  externalRef: string | null;
-  allowedRefusals?: readonly string[];
-  send: (api: GiftCardApi, settings: CallSettings) => Promise<Res>;
-  acknowledge: (response: Res, world: WorkloadWorld) => readonly BalanceEffect[];
-}): PlannedCall {
-  return {
-    allowedRefusals: [],
-    ...call,
-    acknowledge: (response, world) => call.acknowledge(response as Res, world),
-  };
-}
+import type { WorkloadCard } from './world';
 
 /**
  * Most calls name the card by number and passcode, some as a saved card of its owner. Chosen once
@@ -127,10 +40,11 @@ export const reload: WorkloadOperation = {
   name: 'Reload',
   weight: 3,
   plan: (world, rng, key) => {
+    const card = rng.pick(world.cards);
     const amount = rng.amount(1n, 3_000n);
     const request = {
       idempotencyKey: key,
-      ...nameCard(rng.pick(world.cards), rng),
+      ...nameCard(card, rng),
       amount,
       currency: world.currency,
       sourceTransactionId: key,
@@ -141,20 +55,26 @@ export const reload: WorkloadOperation = {
       externalRef: key,
       allowedRefusals: ['BALANCE_LIMIT_EXCEEDED'],
       send: (api, settings) => api.reload(request, settings),
+      // Held against the card the client named: a reload must credit that card, whatever the answer says.
       acknowledge: (answer) => [
-        { giftCardId: answer.giftCardId, deltaMinor: amount, transactionId: answer.transactionId },
+        { giftCardId: card.giftCardId, deltaMinor: amount, transactionId: answer.transactionId },
       ],
     });
   },
 };
 
+/** A fixed card mostly; now and then a spare, so refunds of its redemptions follow its money on. */
 export const redeem: WorkloadOperation = {
   name: 'Redeem',
   weight: 4,
   plan: (world, rng, key) => {
+    const spare = world.spares.length > 0 && rng.chance(0.2) ? rng.pick(world.spares) : null;
+    const fixed = rng.pick(world.cards);
+    const giftCardId = spare?.giftCardId ?? fixed.giftCardId;
     const request = {
       idempotencyKey: key,
-      ...nameCard(rng.pick(world.cards), rng),
+      // A spare by its credentials: its owner may change under a gift in flight.
+      ...(spare === null ? nameCard(fixed, rng) : { cardNumber: spare.cardNumber, passcode: spare.passcode }),
       amount: rng.amount(1n, 4_000n),
       currency: world.currency,
       orderId: key,
@@ -164,12 +84,14 @@ export const redeem: WorkloadOperation = {
       operation: 'Redeem',
       key,
       externalRef: key,
-      allowedRefusals: ['INSUFFICIENT_FUNDS'],
+      // A spare may have been combined or transferred away by a call in flight.
+      allowedRefusals: spare === null ? ['INSUFFICIENT_FUNDS'] : ['INSUFFICIENT_FUNDS', 'CARD_NOT_ACTIVE'],
       send: (api, settings) => api.redeem(request, settings),
       acknowledge: (answer, w) => {
         w.redemptions.push({ transactionId: answer.transactionId, refundableMinor: answer.redeemedAmount });
         return [
-          { giftCardId: answer.giftCardId, deltaMinor: -answer.redeemedAmount, transactionId: answer.transactionId },
+          // Held against the card the client named: a redemption must debit that card.
+          { giftCardId, deltaMinor: -answer.redeemedAmount, transactionId: answer.transactionId },
         ];
       },
     });
@@ -197,8 +119,11 @@ export const refund: WorkloadOperation = {
       externalRef: key,
       allowedRefusals: ['REFUND_EXCEEDS_REDEMPTION'],
       send: (api, settings) => api.refund(request, settings),
-      acknowledge: (answer) => {
+      // The credited card is the answer's: a refund follows the redeemed card's money to whichever
+      // card holds it now (a combine's target, a deleting transfer's new card).
+      acknowledge: (answer, w) => {
         redemption.refundableMinor = answer.refundableAmount;
+        if (answer.redirected) w.redirectedRefunds++;
         return [
           { giftCardId: answer.giftCardId, deltaMinor: answer.refundedAmount, transactionId: answer.transactionId },
         ];
@@ -222,5 +147,16 @@ export const balanceInquiry: WorkloadOperation = {
   },
 };
 
-/** Every money operation built so far, and the read. */
-export const OPERATIONS: readonly WorkloadOperation[] = [issueVirtualCard, reload, redeem, refund, balanceInquiry];
+/** Every money operation, the read, and the gift that moves a card without moving money. */
+export const OPERATIONS: readonly WorkloadOperation[] = [
+  issueVirtualCard,
+  reload,
+  redeem,
+  refund,
+  balanceInquiry,
+  balanceTransfer,
+  deletingTransfer,
+  giftNewCard,
+  giftExistingCard,
+  combineCards,
+];

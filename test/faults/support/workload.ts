@@ -3,14 +3,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import type { GiftCardApi } from '../../support/api';
 import { decodeRpcError, type DecodedRpcError } from '../../support/rpc-error';
-import {
-  OPERATIONS,
-  type BalanceEffect,
-  type PlannedCall,
-  type WorkloadOperation,
-  type WorkloadWorld,
-} from './operations';
+import { OPERATIONS } from './operations';
+import type { BalanceEffect, PlannedCall, WorkloadOperation } from './planned-call';
 import type { Rng } from './random';
+import type { WorkloadWorld } from './world';
 
 /**
  * Answers that settle a call: the service decided, and said so. Everything else (UNAVAILABLE,
@@ -34,6 +30,7 @@ const SERVER_INTERNAL = /^internal error \(id /;
 
 const RETRY_BACKOFF_MIN_MS = 50;
 const RETRY_BACKOFF_MAX_MS = 1_000;
+const COVERAGE_POLL_MS = 200;
 
 export interface WorkloadOptions {
   readonly clients: number;
@@ -88,6 +85,8 @@ export class Workload {
   private giveUpAt = Number.POSITIVE_INFINITY;
   private readonly runTag = randomBytes(4).toString('hex');
   private running: Promise<void>[] = [];
+  /** Rows of the table with at least one acknowledged call. */
+  private readonly acknowledgedRows = new Set<string>();
 
   constructor(
     private readonly world: WorkloadWorld,
@@ -137,6 +136,20 @@ export class Workload {
     this.running = this.apis.slice(0, this.options.clients).map((api, index) => this.client(api, index));
   }
 
+  /**
+   * Waits until every row of the operation table has been acknowledged at least once, or the
+   * liveness bound passes, and names the rows still missing: a run proves nothing about a row it
+   * never completed, and a slow machine should make the run longer, not fail it.
+   */
+  async untilEveryOperationAcknowledged(timeoutMs: number): Promise<string[]> {
+    const giveUp = Date.now() + timeoutMs;
+    for (;;) {
+      const missing = this.operations.map((o) => o.name).filter((name) => !this.acknowledgedRows.has(name));
+      if (missing.length === 0 || Date.now() > giveUp) return missing;
+      await sleep(COVERAGE_POLL_MS);
+    }
+  }
+
   /** Ends the run: no new calls; calls in progress keep retrying until answered or the drain ends. */
   async stop(): Promise<WorkloadResult> {
     this.stopping = true;
@@ -160,7 +173,9 @@ export class Workload {
     for (let sequence = 0; !this.stopping; sequence++) {
       const operation = this.rng.weighted(this.operations);
       const call = operation.plan(this.world, this.rng, this.key(index, sequence));
-      if (call !== null) await this.perform(api, call);
+      if (call === null) continue;
+      const record = await this.perform(api, call);
+      if (record.outcome === 'acknowledged') this.acknowledgedRows.add(operation.name);
     }
   }
 

@@ -1,0 +1,77 @@
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+
+/** The newest card and ledger entry before the workload: everything after them is the workload's. */
+export interface Watermark {
+  readonly cardId: bigint;
+  readonly entryId: bigint;
+}
+
+export async function watermark(db: Connection): Promise<Watermark> {
+  const [[row]] = await db.query<RowDataPacket[]>(
+    `SELECT (SELECT COALESCE(MAX(id), 0) FROM gift_card) AS card_id,
+            (SELECT COALESCE(MAX(id), 0) FROM ledger_entry) AS entry_id`,
+  );
+  return { cardId: BigInt(String(row?.card_id)), entryId: BigInt(String(row?.entry_id)) };
+}
+
+/** A ledger entry as the checker reads it. */
+export interface EntryRow {
+  readonly id: bigint;
+  readonly publicId: string;
+  readonly cardPublicId: string;
+  readonly cardId: bigint;
+  readonly operationId: string;
+  readonly type: string;
+  readonly amountMinor: bigint;
+  readonly externalRef: string | null;
+}
+
+/** A card as the checker reads it. */
+export interface CardRow {
+  readonly id: bigint;
+  readonly publicId: string;
+  readonly balanceMinor: bigint;
+}
+
+/** Every card and ledger entry written after the watermark: what the checker judges. */
+export interface LedgerSnapshot {
+  readonly since: Watermark;
+  readonly entries: readonly EntryRow[];
+  readonly cards: readonly CardRow[];
+}
+
+export async function loadSnapshot(db: Connection, since: Watermark): Promise<LedgerSnapshot> {
+  return { since, entries: await loadEntries(db, since), cards: await loadCards(db, since) };
+}
+
+async function loadEntries(db: Connection, since: Watermark): Promise<EntryRow[]> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT e.id, e.public_id, c.public_id AS card_public_id, e.card_id, e.operation_id, e.entry_type,
+            e.amount_minor, e.external_ref
+     FROM ledger_entry e JOIN gift_card c ON c.id = e.card_id
+     WHERE e.id > ? ORDER BY e.id`,
+    [since.entryId.toString()],
+  );
+  return rows.map((r) => ({
+    id: BigInt(String(r.id)),
+    publicId: String(r.public_id),
+    cardPublicId: String(r.card_public_id),
+    cardId: BigInt(String(r.card_id)),
+    operationId: String(r.operation_id),
+    type: String(r.entry_type),
+    amountMinor: BigInt(String(r.amount_minor)),
+    externalRef: r.external_ref === null ? null : String(r.external_ref),
+  }));
+}
+
+async function loadCards(db: Connection, since: Watermark): Promise<CardRow[]> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    'SELECT id, public_id, balance_minor FROM gift_card WHERE id > ? ORDER BY id',
+    [since.cardId.toString()],
+  );
+  return rows.map((r) => ({
+    id: BigInt(String(r.id)),
+    publicId: String(r.public_id),
+    balanceMinor: BigInt(String(r.balance_minor)),
+  }));
+}

@@ -1,0 +1,71 @@
+import type { CallSettings, GiftCardApi } from '../../support/api';
+import type { Rng } from './random';
+import type { WorkloadWorld } from './world';
+
+/**
+ * One balance change an acknowledged call reports: one ledger entry on one card. The answer
+ * names the entry, or, where it names only the operation (a combine's credits to its target),
+ * the operation id the entry carries: the checker then finds the entry among that operation's by
+ * card and amount, each entry answering one effect only.
+ */
+export type BalanceEffect = {
+  readonly giftCardId: string;
+  readonly deltaMinor: bigint;
+} & (
+  | {
+      /** The entry's public id (the wire's transactionId). */
+      readonly transactionId: string;
+    }
+  | {
+      readonly transactionId: null;
+      readonly operationId: string;
+    }
+);
+
+/** A call ready to send, and how to read its answer. */
+export interface PlannedCall {
+  readonly operation: string;
+  /** Null for calls that change nothing (inquiry): retrying them needs no key. */
+  readonly key: string | null;
+  /**
+   * The reference the call's ledger entries carry (its source transaction or order id). The
+   * workload sets it to the idempotency key, so the checker can count each call's entries.
+   * Null for an operation that records none (transfer, combine): its entries are then found
+   * through the transaction and operation ids its answer names.
+   */
+  readonly externalRef: string | null;
+  /** Refusals the rules allow for this call in this workload, by ErrorInfo reason. */
+  readonly allowedRefusals: readonly string[];
+  send(api: GiftCardApi, settings: CallSettings): Promise<unknown>;
+  /** What an acknowledged answer says changed; may teach the world (a redemption to refund). */
+  acknowledge(response: unknown, world: WorkloadWorld): readonly BalanceEffect[];
+}
+
+/**
+ * One row of the operation table. Adding an operation to the workload is one more row: choose
+ * its cards from the world, build the request with the key as its external reference, and read
+ * the balance changes off the answer.
+ */
+export interface WorkloadOperation {
+  readonly name: string;
+  /** Relative frequency in the mix. */
+  readonly weight: number;
+  /** A call for the world as it is, or null when it offers nothing to do (no redemption yet). */
+  plan(world: WorkloadWorld, rng: Rng, key: string): PlannedCall | null;
+}
+
+/** Keeps each row type-safe: the answer `acknowledge` reads is the one `send` returned. */
+export function planned<Res>(call: {
+  operation: string;
+  key: string | null;
+  externalRef: string | null;
+  allowedRefusals?: readonly string[];
+  send: (api: GiftCardApi, settings: CallSettings) => Promise<Res>;
+  acknowledge: (response: Res, world: WorkloadWorld) => readonly BalanceEffect[];
+}): PlannedCall {
+  return {
+    allowedRefusals: [],
+    ...call,
+    acknowledge: (response, world) => call.acknowledge(response as Res, world),
+  };
+}

@@ -1,0 +1,74 @@
+/** A card of the workload's fixed set, named either way a caller may name it (SPEC §2). */
+export interface WorkloadCard {
+  readonly giftCardId: string;
+  readonly cardNumber: string;
+  readonly passcode: string;
+  /** Owns the card, so the saved-card form works too. */
+  readonly userId: string;
+}
+
+/**
+ * A card a transfer or a gift created for one of the fixed cards' owners: money that can be
+ * spent, moved on (a deleting transfer), handed to another owner (a gift) or combined back into a
+ * fixed card. Only these cards are ever retired or change hands, so the fixed set stays ACTIVE and
+ * owned by its users for the whole run.
+ */
+export interface SpareCard {
+  readonly giftCardId: string;
+  readonly cardNumber: string;
+  readonly passcode: string;
+  /**
+   * Who owns it, as the last acknowledged answer about it said. Calls in flight may still change
+   * that, so a call relying on it lists the refusals a stale owner gets.
+   */
+  ownerUserId: string;
+}
+
+/** A redemption some client saw succeed: what a refund may name. */
+export interface Redemption {
+  readonly transactionId: string;
+  /** What is left to refund, as the last answer about it said. */
+  refundableMinor: bigint;
+}
+
+/** What the clients share: the cards, the redemptions to refund, every secret they were shown. */
+export class WorkloadWorld {
+  readonly cards: WorkloadCard[] = [];
+  /** ACTIVE as far as the acknowledged answers tell; a retired card leaves this list. */
+  readonly spares: SpareCard[] = [];
+  readonly redemptions: Redemption[] = [];
+  /** Refunds that credited a successor of the redeemed card: the chain a combine or transfer leaves. */
+  redirectedRefunds = 0;
+  /** Card numbers and passcodes, to search the logs and the raw tables for. */
+  readonly secrets = new Set<string>();
+  readonly currency = 'USD';
+
+  learnCard(card: { cardNumber: string; passcode: string }): void {
+    this.secrets.add(card.cardNumber);
+    this.secrets.add(card.passcode);
+  }
+
+  addSpare(card: { giftCardId: string; cardNumber: string; passcode: string }, ownerUserId: string): void {
+    this.learnCard(card);
+    this.spares.push({
+      giftCardId: card.giftCardId,
+      cardNumber: card.cardNumber,
+      passcode: card.passcode,
+      ownerUserId,
+    });
+  }
+
+  /** A spare an acknowledged call retired (COMBINED, DEACTIVATED): nothing can be done with it any more. */
+  retireSpare(giftCardId: string): void {
+    const index = this.spares.findIndex((spare) => spare.giftCardId === giftCardId);
+    if (index >= 0) this.spares.splice(index, 1);
+  }
+
+  spareById(giftCardId: string): SpareCard | undefined {
+    return this.spares.find((spare) => spare.giftCardId === giftCardId);
+  }
+
+  sparesOf(userId: string): SpareCard[] {
+    return this.spares.filter((spare) => spare.ownerUserId === userId);
+  }
+}
