@@ -2,24 +2,12 @@ import { transferAmount } from '../../src/domain/balance-transfer';
 import { combine, MAX_COMBINE_SOURCES } from '../../src/domain/combination';
 import { DomainError } from '../../src/domain/errors';
 import { CardStatus, type GiftCard } from '../../src/domain/gift-card';
+import { aCard } from '../support/card-fixture';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 
 function card(id: number, balanceMinor: bigint, overrides: Partial<GiftCard> = {}): GiftCard {
-  return {
-    id: BigInt(id),
-    publicId: `card-${id}`,
-    numberLast4: '0000',
-    passcodeHash: new Uint8Array(),
-    currency: 'USD',
-    balanceMinor,
-    status: CardStatus.ACTIVE,
-    expiresAt: null,
-    failedPasscodeAttempts: 0,
-    passcodeLockedUntil: null,
-    successorCardId: null,
-    ...overrides,
-  };
+  return aCard({ id: BigInt(id), balanceMinor, ...overrides });
 }
 
 function refusal(rule: () => unknown): { reason: string; metadata: Record<string, string> } {

@@ -1,21 +1,9 @@
-import { CardStatus, type GiftCard } from '../../src/domain/gift-card';
 import { isLockedOut, recordFailedPasscode, recordGoodPasscode } from '../../src/domain/passcode-lockout';
+import { aCard } from '../support/card-fixture';
 
 const policy = { maxFailedAttempts: 5, cooldownMs: 15 * 60_000 };
 const now = new Date('2026-01-01T00:00:00Z');
-const fresh: GiftCard = {
-  id: 1n,
-  publicId: 'card',
-  numberLast4: '1111',
-  passcodeHash: new Uint8Array(32),
-  currency: 'USD',
-  balanceMinor: 0n,
-  status: CardStatus.ACTIVE,
-  expiresAt: null,
-  failedPasscodeAttempts: 0,
-  passcodeLockedUntil: null,
-  successorCardId: null,
-};
+const fresh = aCard();
 
 describe('passcode lockout (domain rule)', () => {
   it('locks the card for the cool-down on the fifth wrong passcode in a row, not before', () => {

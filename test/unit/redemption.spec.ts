@@ -1,20 +1,8 @@
-import { CardStatus, type GiftCard } from '../../src/domain/gift-card';
 import { DomainError } from '../../src/domain/errors';
 import { redeem } from '../../src/domain/redemption';
+import { aCard } from '../support/card-fixture';
 
-const card = (balanceMinor: bigint): GiftCard => ({
-  id: 1n,
-  publicId: 'card',
-  numberLast4: '1111',
-  passcodeHash: new Uint8Array(32),
-  currency: 'USD',
-  balanceMinor,
-  status: CardStatus.ACTIVE,
-  expiresAt: null,
-  failedPasscodeAttempts: 0,
-  passcodeLockedUntil: null,
-  successorCardId: null,
-});
+const card = (balanceMinor: bigint) => aCard({ balanceMinor });
 
 describe('redeem (domain rule)', () => {
   it('takes the whole amount when the balance covers it', () => {
