@@ -3,7 +3,8 @@ import { combine, type Combination } from '../domain/combination';
 import type { GiftCard } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
-import { assertOwnedBy, unknownCard } from './card-ownership';
+import { cardNotFound } from '../domain/errors';
+import { assertOwnedBy } from './card-ownership';
 import { runOnce } from './idempotency';
 import { saveAndPost } from './ledger-posting';
 import { accepted } from './outcome';
@@ -44,7 +45,7 @@ async function lockInIdOrder(tx: TransactionScope, publicIds: readonly string[])
   const found: GiftCard[] = [];
   for (const publicId of publicIds) {
     const card = await tx.cards.findByPublicId(publicId);
-    if (card === null) throw unknownCard(publicId);
+    if (card === null) throw cardNotFound();
     found.push(card);
   }
   const locked = new Map<string, GiftCard>();

@@ -1,6 +1,7 @@
 import { assertSpendable } from '../domain/gift-card';
 import type { Minor } from '../domain/money';
-import { assertOwnedBy, unknownCard } from './card-ownership';
+import { cardNotFound } from '../domain/errors';
+import { assertOwnedBy } from './card-ownership';
 import { runOnce } from './idempotency';
 import { issuePurchasedCard } from './new-card';
 import { accepted, type Outcome } from './outcome';
@@ -91,7 +92,7 @@ async function handOverCard(
   // Lock the card before reading who owns it: a concurrent gift or combine of this card waits
   // here, so the sender's ownership cannot change between the check and the hand-over.
   const card = await tx.cards.lockByPublicId(gift.giftCardId);
-  if (card === null) throw unknownCard(gift.giftCardId);
+  if (card === null) throw cardNotFound();
   // Claim before the ownership check: a concurrent duplicate must replay this gift, not be
   // refused because the sender no longer owns the card it gave away.
   await claim();

@@ -1,7 +1,7 @@
 import { assertNotSelf } from '../domain/wallet';
 import { runOnce } from './idempotency';
 import { accepted } from './outcome';
-import { lockOwnedCard } from './owned-card';
+import { lockOwnedCard } from './card-ownership';
 import type { AppContext } from './ports';
 
 export interface UnshareGiftCardCommand {

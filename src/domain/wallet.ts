@@ -28,7 +28,9 @@ export function cardOwnedByAnotherUser(): DomainError {
   return new DomainError(ErrorReason.CARD_OWNED_BY_ANOTHER_USER, 'the card is saved by another user');
 }
 
-/** A user with shared access may use the card but not manage who else may. */
-export function notCardOwner(): DomainError {
-  return new DomainError(ErrorReason.NOT_CARD_OWNER, 'only the card’s owner may do this');
+/** A user with shared access may spend from the card but not dispose of it or manage who else may. */
+export function notCardOwner(giftCardId: string): DomainError {
+  return new DomainError(ErrorReason.NOT_CARD_OWNER, 'only the card’s owner may do this; it is shared with you', {
+    giftCardId,
+  });
 }

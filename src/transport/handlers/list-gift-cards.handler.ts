@@ -1,7 +1,7 @@
 import type { ListGiftCardsRequest, ListGiftCardsResponse } from '../../../gen/giftcard/v1/gift_card_service';
 import { listGiftCards } from '../../application/list-gift-cards';
 import type { AppContext } from '../../application/ports';
-import { savedGiftCardToProto } from '../saved-gift-card.mapper';
+import { savedGiftCardToProto } from '../mappers';
 import { RequestFields } from '../validation';
 
 export const listGiftCardsHandler =

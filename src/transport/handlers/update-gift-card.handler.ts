@@ -1,7 +1,7 @@
 import type { UpdateGiftCardRequest, UpdateGiftCardResponse } from '../../../gen/giftcard/v1/gift_card_service';
 import type { AppContext } from '../../application/ports';
 import { updateGiftCard } from '../../application/update-gift-card';
-import { savedGiftCardToProto } from '../saved-gift-card.mapper';
+import { savedGiftCardToProto } from '../mappers';
 import { RequestFields } from '../validation';
 
 export const updateGiftCardHandler =
