@@ -4,27 +4,17 @@ import { GiftCardStatus } from '../../gen/giftcard/v1/gift_card';
 import { TransferStatus } from '../../gen/giftcard/v1/gift_card_service';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { accessOf, entriesOf, expireDirectly, preferredCardOf } from '../support/direct-rows';
-import { assertLedgerInvariants, entryCountOf } from '../support/ledger-invariants';
+import { entryCountOf } from '../support/ledger-invariants';
 import { rpcError, settle } from '../support/rpc-error';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 import { preferCard, shareCard } from '../support/wallet';
 
 let svc: TestService;
 let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService();
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
-});
-
-afterEach(async () => {
-  await assertLedgerInvariants(db);
+useTestService((started) => {
+  ({ svc, db } = started);
 });
 
 const transfer = (card: { cardNumber: string; passcode: string }, fields: { amount?: bigint; delete?: boolean }) =>

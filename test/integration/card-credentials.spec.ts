@@ -1,28 +1,15 @@
 import { status } from '@grpc/grpc-js';
-import type { Connection } from 'mysql2/promise';
 import { GiftCardStatus } from '../../gen/giftcard/v1/gift_card';
 import { generateCardNumber } from '../../src/domain/card-number';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
-import { assertLedgerInvariants } from '../support/ledger-invariants';
 import { rpcError } from '../support/rpc-error';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 
 let svc: TestService;
-let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService();
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
-});
-
-afterEach(async () => {
-  await assertLedgerInvariants(db);
+useTestService((started) => {
+  ({ svc } = started);
 });
 
 const wrongPasscode = (passcode: string): string => ((Number(passcode) + 1) % 100_000_000).toString().padStart(8, '0');

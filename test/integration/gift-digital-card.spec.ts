@@ -3,27 +3,17 @@ import type { Connection } from 'mysql2/promise';
 import { GiftCardRole } from '../../gen/giftcard/v1/gift_card';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { accessOf, entriesOf } from '../support/direct-rows';
-import { assertLedgerInvariants, entryCountOf } from '../support/ledger-invariants';
+import { entryCountOf } from '../support/ledger-invariants';
 import { rpcError, settle } from '../support/rpc-error';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 import { shareCard } from '../support/wallet';
 
 let svc: TestService;
 let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService();
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
-});
-
-afterEach(async () => {
-  await assertLedgerInvariants(db);
+useTestService((started) => {
+  ({ svc, db } = started);
 });
 
 let userCounter = 0;

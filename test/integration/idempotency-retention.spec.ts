@@ -2,20 +2,14 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { createLogger } from '../../src/logger';
 import { IdempotencyPurge } from '../../src/persistence/idempotency-purge';
 import { issueCard, newKey } from '../support/builders';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 
 let svc: TestService;
 let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService();
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
+useTestService((started) => {
+  ({ svc, db } = started);
 });
 
 const DAY_MS = 24 * 3_600_000;

@@ -3,27 +3,20 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { GiftCardStatus } from '../../gen/giftcard/v1/gift_card';
 import { isLuhnValid } from '../../src/domain/card-number';
 import { issueCard, newKey } from '../support/builders';
-import { assertLedgerInvariants, entryCountOf } from '../support/ledger-invariants';
+import { entryCountOf } from '../support/ledger-invariants';
 import { rpcError } from '../support/rpc-error';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 
 let svc: TestService;
 let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService({ MAX_BALANCE_MINOR: '500000' });
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
-});
-
-afterEach(async () => {
-  await assertLedgerInvariants(db);
-});
+useTestService(
+  (started) => {
+    ({ svc, db } = started);
+  },
+  { MAX_BALANCE_MINOR: '500000' },
+);
 
 const validRequest = () => ({
   idempotencyKey: newKey(),

@@ -1,30 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import type { Connection } from 'mysql2/promise';
 import { GiftCardRole, GiftCardStatus } from '../../gen/giftcard/v1/gift_card';
 import type { IssueVirtualCardResponse } from '../../gen/giftcard/v1/gift_card_service';
 import { issueCard, newKey } from '../support/builders';
-import { assertLedgerInvariants } from '../support/ledger-invariants';
 import { rpcError } from '../support/rpc-error';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 import { listAll, newUserId, saveCard } from '../support/wallet';
 
 let svc: TestService;
-let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService();
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
-});
-
-afterEach(async () => {
-  await assertLedgerInvariants(db);
+useTestService((started) => {
+  ({ svc } = started);
 });
 
 /** Issues cards saved to the user, a few calls at a time so the run stays gentle on the machine. */

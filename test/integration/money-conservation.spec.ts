@@ -3,10 +3,9 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { GiftCardServiceClient } from '../../gen/giftcard/v1/gift_card_service';
 import { GiftCardApi } from '../support/api';
 import { issueCard, newKey } from '../support/builders';
-import { assertLedgerInvariants } from '../support/ledger-invariants';
 import { settle, type DecodedRpcError } from '../support/rpc-error';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 
 /**
  * SPEC §3 and §5 by doing it: clients hammer a small set of cards with every kind of money
@@ -29,18 +28,8 @@ const EXPECTED_REFUSALS = new Set(['INSUFFICIENT_FUNDS', 'CARD_NOT_ACTIVE', 'CAR
 let svc: TestService;
 let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService();
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
-});
-
-afterEach(async () => {
-  await assertLedgerInvariants(db);
+useTestService((started) => {
+  ({ svc, db } = started);
 });
 
 /** mulberry32: a seeded generator, so a failing run can be replayed with its seed. */

@@ -1,25 +1,12 @@
-import type { Connection } from 'mysql2/promise';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
-import { assertLedgerInvariants } from '../support/ledger-invariants';
 import { rpcError } from '../support/rpc-error';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 
 let svc: TestService;
-let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService();
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
-});
-
-afterEach(async () => {
-  await assertLedgerInvariants(db);
+useTestService((started) => {
+  ({ svc } = started);
 });
 
 let userCounter = 0;

@@ -1,27 +1,20 @@
 import { status } from '@grpc/grpc-js';
 import type { Connection } from 'mysql2/promise';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
-import { assertLedgerInvariants, entryCountOf } from '../support/ledger-invariants';
+import { entryCountOf } from '../support/ledger-invariants';
 import { rpcError } from '../support/rpc-error';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 
 let svc: TestService;
 let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService({ MAX_BALANCE_MINOR: '100000' });
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
-});
-
-afterEach(async () => {
-  await assertLedgerInvariants(db);
-});
+useTestService(
+  (started) => {
+    ({ svc, db } = started);
+  },
+  { MAX_BALANCE_MINOR: '100000' },
+);
 
 const reloadOf = (card: { cardNumber: string; passcode: string }, amount: bigint, currency = 'USD') => ({
   idempotencyKey: newKey(),

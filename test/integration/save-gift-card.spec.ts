@@ -2,27 +2,16 @@ import { status } from '@grpc/grpc-js';
 import type { Connection } from 'mysql2/promise';
 import { GiftCardRole, GiftCardStatus } from '../../gen/giftcard/v1/gift_card';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
-import { assertLedgerInvariants } from '../support/ledger-invariants';
 import { rpcError, settle } from '../support/rpc-error';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 import { accessRowsOf, listAll, newUserId, saveCard, savedRef } from '../support/wallet';
 
 let svc: TestService;
 let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService();
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
-});
-
-afterEach(async () => {
-  await assertLedgerInvariants(db);
+useTestService((started) => {
+  ({ svc, db } = started);
 });
 
 const wrongPasscodeOf = (card: { passcode: string }) => (card.passcode === '00000000' ? '11111111' : '00000000');

@@ -2,27 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import type { Connection } from 'mysql2/promise';
 import { issueCard, newKey } from '../support/builders';
-import { assertLedgerInvariants } from '../support/ledger-invariants';
 import { rpcError, settle } from '../support/rpc-error';
-import { rawConnection } from '../support/test-database';
-import { startTestService, type TestService } from '../support/test-service';
+import { useTestService } from '../support/integration-hooks';
+import type { TestService } from '../support/test-service';
 import { accessRowsOf, listAll, newUserId, savedRef } from '../support/wallet';
 
 let svc: TestService;
 let db: Connection;
 
-beforeAll(async () => {
-  svc = await startTestService();
-  db = await rawConnection();
-});
-
-afterAll(async () => {
-  await db.end();
-  await svc.stop();
-});
-
-afterEach(async () => {
-  await assertLedgerInvariants(db);
+useTestService((started) => {
+  ({ svc, db } = started);
 });
 
 async function ownedCard(amount = 10_000n) {
