@@ -169,7 +169,8 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
    * REPEATABLE READ takes on missing keys (a lookup by an unknown card number, say).
    */
   private async prepareSession(runner: QueryRunner): Promise<void> {
-    const connection = (runner as QueryRunner & { databaseConnection: object }).databaseConnection;
+    const connection = connectionOf(runner);
+    if (connection === undefined) throw new Error('query runner has no connection after connect()');
     if (this.preparedConnections.has(connection)) return;
     await runner.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
     await runner.query(`SET SESSION innodb_lock_wait_timeout = ${this.options.lockWaitTimeoutSeconds.toFixed(0)}`);
