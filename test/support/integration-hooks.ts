@@ -1,5 +1,5 @@
 import type { Connection } from 'mysql2/promise';
-import { assertLedgerInvariants } from './ledger-invariants';
+import { ledgerViolations } from './ledger-invariants';
 import { rawConnection } from './test-database';
 import { startTestService, type TestService } from './test-service';
 
@@ -23,6 +23,26 @@ export function useTestService(onStart: (started: StartedTestService) => void, e
     await started?.svc.stop();
   });
   afterEach(async () => {
-    if (started) await assertLedgerInvariants(started.db);
+    if (started) checkLedger(await ledgerViolations(started.db), expect.getState().currentTestName ?? 'a test');
   });
+}
+
+/** Each violation seen in this spec file, and the test after which it first appeared. */
+const culprits = new Map<string, string>();
+
+/**
+ * The whole file shares one database, so a broken balance stays broken for every later test.
+ * Only the test that broke an invariant fails with it; a later one says who broke it instead of
+ * repeating the failure as if it were its own, and fails with its own lines if it breaks more.
+ */
+function checkLedger(violations: readonly string[], testName: string): void {
+  const fresh = violations.filter((violation) => !culprits.has(violation));
+  for (const violation of fresh) culprits.set(violation, testName);
+  if (fresh.length > 0) {
+    throw new Error(`"${testName}" broke the ledger invariants of SPEC §3:\n  ${fresh.join('\n  ')}`);
+  }
+  if (violations.length > 0) {
+    const brokenBy = [...new Set(violations.map((violation) => `"${culprits.get(violation)}"`))].join(', ');
+    throw new Error(`ledger was already broken by ${brokenBy}; this test broke nothing more (see that failure)`);
+  }
 }
