@@ -5,7 +5,7 @@ import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { assertLedgerInvariants, entryCountOf } from '../support/ledger-invariants';
 import { rpcError } from '../support/rpc-error';
 import { rawConnection, testDatabaseName } from '../support/test-database';
-import { waitForLockWaits } from './support/lock-waits';
+import { waitForLockWaits } from '../support/lock-waits';
 import { ServiceUnderTest } from './support/service-under-test';
 import type { Outage } from './support/tcp-proxy';
 

@@ -5,7 +5,7 @@ import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { assertLedgerInvariants, entryCountOf } from '../support/ledger-invariants';
 import { settle } from '../support/rpc-error';
 import { rawConnection, testDatabaseName } from '../support/test-database';
-import { waitForLockWaits } from './support/lock-waits';
+import { waitForLockWaits } from '../support/lock-waits';
 import { ServiceUnderTest } from './support/service-under-test';
 
 /** Calls wait on the held row for as long as the test holds it, never timing out on their own. */

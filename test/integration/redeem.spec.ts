@@ -1,7 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import type { Connection } from 'mysql2/promise';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
+import { expireDirectly } from '../support/direct-rows';
 import { entryCountOf, ledgerSumOf } from '../support/ledger-invariants';
+import { startedTogetherOnCardLock } from '../support/lock-waits';
 import { rpcError, settle } from '../support/rpc-error';
 import { useTestService } from '../support/integration-hooks';
 import type { TestService } from '../support/test-service';
@@ -55,6 +57,21 @@ describe('Redeem', () => {
     expect(result).toMatchObject({ redeemedAmount: 700n, balance: 0n, partial: true });
   });
 
+  it('takes a balance one unit short whole as partial, and a balance equal to the amount in full, not partial', async () => {
+    const short = await issueCard(svc.api, { amount: 99n });
+    const exact = await issueCard(svc.api, { amount: 100n });
+    const redeem100 = (card: typeof short) =>
+      svc.api.redeem({
+        idempotencyKey: newKey(),
+        ...credentialsOf(card),
+        amount: 100n,
+        currency: 'USD',
+        allowPartial: true,
+      });
+    expect(await redeem100(short)).toMatchObject({ redeemedAmount: 99n, balance: 0n, partial: true });
+    expect(await redeem100(exact)).toMatchObject({ redeemedAmount: 100n, balance: 0n, partial: false });
+  });
+
   it('refuses a partial redemption of an empty card', async () => {
     const card = await issueCard(svc.api, { amount: 100n });
     await svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 100n, currency: 'USD' });
@@ -68,6 +85,16 @@ describe('Redeem', () => {
       }),
     );
     expect(error.reason).toBe('INSUFFICIENT_FUNDS');
+  });
+
+  it('refuses a card past its expiry with CARD_EXPIRED and takes nothing', async () => {
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    await expireDirectly(db, card.giftCardId);
+    const error = await rpcError(
+      svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 10n, currency: 'USD' }),
+    );
+    expect(error).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'CARD_EXPIRED' });
+    expect(await entryCountOf(db, card.giftCardId)).toBe(1);
   });
 
   it.each([0n, -1n, -(2n ** 63n)])('refuses amount %p with INVALID_ARGUMENT naming the field', async (amount) => {
@@ -137,6 +164,26 @@ describe('Redeem', () => {
     );
     expect(error).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'IDEMPOTENCY_KEY_REUSED' });
     expect(await entryCountOf(db, card.giftCardId)).toBe(2);
+  });
+
+  it('answers two calls racing with one key and different amounts: one redeems, the other IDEMPOTENCY_KEY_REUSED', async () => {
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    const idempotencyKey = newKey();
+    // Both find the key unused and queue on the card's lock; the second to get it finds the key
+    // taken by the first's commit and must judge its own request against the winner's record.
+    const outcomes = await startedTogetherOnCardLock(card.giftCardId, () =>
+      [100n, 200n].map((amount) =>
+        settle(svc.api.redeem({ idempotencyKey, ...credentialsOf(card), amount, currency: 'USD' })),
+      ),
+    );
+    const answers = outcomes.map((o) => (o.ok ? o.value.redeemedAmount : o.error.reason));
+    // Whichever call got the lock first redeemed its own amount; the other was refused.
+    expect([
+      [100n, 'IDEMPOTENCY_KEY_REUSED'],
+      ['IDEMPOTENCY_KEY_REUSED', 200n],
+    ]).toContainEqual(answers);
+    const taken = answers.find((answer) => typeof answer === 'bigint') as bigint;
+    expect((await svc.api.balanceInquiry(credentialsOf(card))).balance).toBe(1_000n - taken);
   });
 
   it('leaves the key of a refused request unused, so a retry after the cause is fixed succeeds', async () => {

@@ -1,4 +1,5 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { rawConnection, testDatabaseName } from './test-database';
 
 const POLL_MS = 50;
 
@@ -21,5 +22,25 @@ export async function waitForLockWaits(db: Connection, database: string, count: 
   while ((await lockingReadCount(db, database)) < count) {
     if (Date.now() > giveUpAt) throw new Error(`never saw ${count} calls waiting for a row lock`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/**
+ * Starts calls on one card while another session holds its row lock, and lets them go only once
+ * all of them wait for it: each call has done everything it does before its first row lock (an
+ * idempotency key's first lookup, for one) before any of them can commit. The calls must settle
+ * rather than reject (see `settle`).
+ */
+export async function startedTogetherOnCardLock<T>(giftCardId: string, start: () => Promise<T>[]): Promise<T[]> {
+  const locker = await rawConnection();
+  try {
+    await locker.query('BEGIN');
+    await locker.query('SELECT id FROM gift_card WHERE public_id = ? FOR UPDATE', [giftCardId]);
+    const calls = start();
+    await waitForLockWaits(locker, testDatabaseName(), calls.length);
+    await locker.query('ROLLBACK');
+    return await Promise.all(calls);
+  } finally {
+    await locker.end();
   }
 }
