@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { Connection } from 'mysql2/promise';
 import { GiftCardRole } from '../../gen/giftcard/v1/gift_card';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
-import { accessOf, entriesOf } from '../support/direct-rows';
+import { accessOf, entriesOf, expireDirectly } from '../support/direct-rows';
 import { entryCountOf } from '../support/ledger-invariants';
 import { rpcError, settle } from '../support/rpc-error';
 import { useTestService } from '../support/integration-hooks';
@@ -183,6 +183,22 @@ describe('GiftDigitalCard, existing-card mode', () => {
       }),
     );
     expect(error).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'CARD_NOT_ACTIVE' });
+    expect(await accessOf(db, card.giftCardId)).toEqual([[sender, 'OWNER']]);
+  });
+
+  it('refuses a card past its expiry with CARD_EXPIRED; the sender keeps it', async () => {
+    const sender = newUser('sender');
+    const card = await issueCard(svc.api, { amount: 100n, userId: sender });
+    await expireDirectly(db, card.giftCardId);
+    const error = await rpcError(
+      svc.api.giftDigitalCard({
+        idempotencyKey: newKey(),
+        userId: sender,
+        recipientUserId: newUser('recipient'),
+        giftCardId: card.giftCardId,
+      }),
+    );
+    expect(error).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'CARD_EXPIRED' });
     expect(await accessOf(db, card.giftCardId)).toEqual([[sender, 'OWNER']]);
   });
 
