@@ -101,6 +101,16 @@ describe('UnshareGiftCard', () => {
     expect(await rpcError(svc.api.balanceInquiry(savedRef(card, friend)))).toMatchObject({ reason: 'CARD_NOT_FOUND' });
   });
 
+  it('refuses a key ShareGiftCard already used, even with the very same fields: IDEMPOTENCY_KEY_REUSED', async () => {
+    const { owner, giftCardId } = await ownedCard();
+    const friend = newUserId('friend');
+    const fields = { idempotencyKey: newKey(), userId: owner, giftCardId, recipientUserId: friend };
+    await svc.api.shareGiftCard(fields);
+    const error = await rpcError(svc.api.unshareGiftCard(fields));
+    expect(error).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(await accessRowsOf(db, giftCardId)).toContainEqual({ userId: friend, role: 'SHARED', preferred: false });
+  });
+
   it('refuses a request missing its fields with INVALID_ARGUMENT naming each', async () => {
     const error = await rpcError(svc.api.unshareGiftCard({ idempotencyKey: 'bad\u0001key' }));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT });
