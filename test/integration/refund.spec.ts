@@ -1,13 +1,17 @@
 import { status } from '@grpc/grpc-js';
+import type { Connection } from 'mysql2/promise';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
+import { closeDirectly, expireDirectly } from '../support/direct-rows';
+import { entryCountOf } from '../support/ledger-invariants';
 import { rpcError, settle } from '../support/rpc-error';
 import { useTestService } from '../support/integration-hooks';
 import type { TestService } from '../support/test-service';
 
 let svc: TestService;
+let db: Connection;
 
 useTestService((started) => {
-  ({ svc } = started);
+  ({ svc, db } = started);
 });
 
 async function redeemedCard(balance: bigint, redeemAmount: bigint) {
@@ -65,6 +69,26 @@ describe('Refund', () => {
     expect(outcomes.filter((o) => o.ok)).toHaveLength(5);
     expect(outcomes.flatMap((o) => (o.ok ? [] : [o.error.reason]))).toEqual(Array(5).fill('REFUND_EXCEEDS_REDEMPTION'));
     expect((await svc.api.balanceInquiry(credentialsOf(card))).balance).toBe(1_000n);
+  });
+
+  it('still credits a card past its expiry: a refund gives back what the card held', async () => {
+    const { card, redemption } = await redeemedCard(1_000n, 600n);
+    await expireDirectly(db, card.giftCardId);
+    expect(await svc.api.refund(refundOf(redemption.transactionId, 600n))).toMatchObject({
+      giftCardId: card.giftCardId,
+      balance: 1_000n,
+    });
+  });
+
+  // Written behind the API: today only a transfer or a combine makes a card inactive, and both
+  // name a successor that the refund follows past it. A card closed by an operator, or blocked
+  // (issue 14), stays at the end of its own chain.
+  it('refuses to credit a card closed without a successor with CARD_NOT_ACTIVE, and refunds nothing', async () => {
+    const { card, redemption } = await redeemedCard(1_000n, 600n);
+    await closeDirectly(db, card.giftCardId);
+    const error = await rpcError(svc.api.refund(refundOf(redemption.transactionId, 100n)));
+    expect(error).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'CARD_NOT_ACTIVE' });
+    expect(await entryCountOf(db, card.giftCardId)).toBe(2);
   });
 
   it('refuses a transaction that is not a redemption with NOT_A_REDEMPTION', async () => {

@@ -12,6 +12,14 @@ export async function expireDirectly(db: Connection, giftCardId: string): Promis
   ]);
 }
 
+/**
+ * Closes a card as an operator would (SPEC §1: DEACTIVATED, closed by an operator): no successor,
+ * unlike the source of a deleting transfer. No RPC closes a card yet.
+ */
+export async function closeDirectly(db: Connection, giftCardId: string): Promise<void> {
+  await db.query(`UPDATE gift_card SET status = 'DEACTIVATED' WHERE public_id = ?`, [giftCardId]);
+}
+
 /** Who may use the card by its id, as the table says: [userId, role] pairs. */
 export async function accessOf(db: Connection, giftCardId: string): Promise<[string, string][]> {
   const [rows] = await db.query<RowDataPacket[]>(
