@@ -1,20 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer, loadSync, type PackageDefinition } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import { GiftCardServiceService } from '../../gen/giftcard/v1/gift_card_service';
 import type { AppContext } from '../application/ports';
 import { shuttingDown, type DomainError } from '../domain/errors';
 import type { Logger } from '../logger';
 import type { ErrorTranslator } from './error-status';
 import { giftCardService } from './gift-card-service';
+import { loadDescriptorCatalog } from './reflection/descriptor-catalog';
+import { addReflectionService } from './reflection/reflection-service';
 import { withTolerantDecoding } from './unary';
 
 export const SERVICE_NAME = 'giftcard.v1.GiftCardService';
-/** Built by `npm run generate` from proto/ (buf build), so reflection serves the real contract. */
-const DESCRIPTOR_SET_PATH = join(__dirname, '..', '..', '..', 'gen', 'giftcard.binpb');
 /** Upper bound on a request: the largest valid one is a few KB; more is abuse. */
 const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024;
 /** After the grace period, how long the answers to abandoned calls get to leave before the sockets close. */
@@ -47,26 +43,6 @@ export interface RunningServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
-function findDescriptorSet(): Buffer {
-  // From src/ under ts-jest the path is one level shorter than from dist/src/.
-  for (const path of [DESCRIPTOR_SET_PATH, join(__dirname, '..', '..', 'gen', 'giftcard.binpb')]) {
-    try {
-      return readFileSync(path);
-    } catch {
-      // try the next layout
-    }
-  }
-  throw new Error('gen/giftcard.binpb is missing; run `npm run generate`');
-}
-
-function reflectionPackages(): PackageDefinition {
-  const options = { keepCase: false, longs: String, enums: String, defaults: true };
-  return {
-    ...loadFileDescriptorSetFromBuffer(findDescriptorSet(), options),
-    ...loadSync(healthProtoPath, options),
-  };
-}
-
 export async function startServer(app: AppContext, options: ServerOptions): Promise<RunningServer> {
   const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES });
   /** Each call until it is answered, with the function that answers it early. */
@@ -95,7 +71,7 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
   reportHealth();
   const unsubscribe = database.onChange(reportHealth);
   health.addToServer(server);
-  new ReflectionService(reflectionPackages()).addToServer(server);
+  addReflectionService(server, loadDescriptorCatalog());
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) => {

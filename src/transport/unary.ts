@@ -11,7 +11,7 @@ interface MalformedRequest {
   readonly [MALFORMED]: true;
 }
 
-function isMalformed(request: unknown): request is MalformedRequest {
+export function isMalformedRequest(request: unknown): request is MalformedRequest {
   return typeof request === 'object' && request !== null && MALFORMED in request;
 }
 
@@ -80,7 +80,7 @@ export function unary<Req, Res>(
     const deadline = call.getDeadline();
     const budget = callBudget(deadline instanceof Date ? deadline.getTime() : deadline, started);
     let work: Promise<Res>;
-    if (isMalformed(request)) {
+    if (isMalformedRequest(request)) {
       work = Promise.reject(invalidArgument([{ field: '', description: 'request is not a valid protobuf message' }]));
     } else if (!context.databaseUp()) {
       work = Promise.reject(databaseUnavailable());

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   credentials,
   loadPackageDefinition,
@@ -43,39 +42,5 @@ describe('Service surface', () => {
       expect(response.status).toBe('SERVING');
     }
     health.close();
-  });
-
-  it('lists giftcard.v1.GiftCardService and describes it through server reflection', async () => {
-    const reflectionProto = join(
-      require.resolve('@grpc/reflection'),
-      '..',
-      '..',
-      'proto',
-      'grpc',
-      'reflection',
-      'v1',
-      'reflection.proto',
-    );
-    const reflection = clientFor(reflectionProto, ['grpc', 'reflection', 'v1', 'ServerReflection']);
-    const ask = (request: object) =>
-      new Promise<Record<string, unknown>>((resolve, reject) => {
-        const stream = reflection.ServerReflectionInfo!() as NodeJS.ReadWriteStream & {
-          write(message: object): boolean;
-        };
-        stream.on('data', (message: Record<string, unknown>) => {
-          resolve(message);
-          stream.end();
-        });
-        stream.on('error', reject);
-        stream.write(request);
-      });
-    const listed = (await ask({ list_services: '' })) as { list_services_response: { service: { name: string }[] } };
-    const names = listed.list_services_response.service.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['giftcard.v1.GiftCardService', 'grpc.health.v1.Health']));
-    const described = (await ask({ file_containing_symbol: 'giftcard.v1.GiftCardService' })) as {
-      file_descriptor_response?: { file_descriptor_proto: Buffer[] };
-    };
-    expect(described.file_descriptor_response?.file_descriptor_proto.length).toBeGreaterThan(0);
-    reflection.close();
   });
 });
