@@ -1,7 +1,8 @@
 /**
  * Every expected business outcome is a DomainError with a catalogued reason. The transport maps
  * each reason to a gRPC code in one table (transport/error-status.ts); anything that is not a
- * DomainError is a bug.
+ * DomainError is a bug. The contract publishes the same names as its ErrorReason enum
+ * (proto/giftcard/v1/error_reason.proto); test/unit/error-catalogue.spec.ts keeps the two equal.
  */
 export const ErrorReason = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
