@@ -33,7 +33,7 @@ export function issueVirtualCard(ctx: AppContext, command: IssueVirtualCardComma
     await claim();
     const now = ctx.clock.now();
     if (command.expiresAt !== null && command.expiresAt.getTime() <= now.getTime()) {
-      throw invalidArgument([{ field: 'expire_time', description: 'must be in the future' }]);
+      throw invalidArgument([{ field: 'expireTime', description: 'must be in the future' }]);
     }
     const issued = await issuePurchasedCard(ctx, tx, {
       amountMinor: command.amountMinor,

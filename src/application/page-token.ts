@@ -25,7 +25,7 @@ export function writePageToken(secrets: CardSecrets, position: PagePosition): st
 export function readPageToken(secrets: CardSecrets, token: string, userId: string): bigint {
   const position = openToken(secrets, token);
   if (position === null) throw invalidPageToken('is not a page token issued by this service');
-  if (position.userId !== userId) throw invalidPageToken('was issued for another user_id');
+  if (position.userId !== userId) throw invalidPageToken('was issued for another userId');
   return position.afterCardId;
 }
 
@@ -47,5 +47,5 @@ function openToken(secrets: CardSecrets, token: string): PagePosition | null {
 }
 
 function invalidPageToken(description: string): DomainError {
-  return invalidArgument([{ field: 'page_token', description }]);
+  return invalidArgument([{ field: 'pageToken', description }]);
 }

@@ -9,12 +9,14 @@ export interface UpdateGiftCardCommand {
   /** The owner or a user the card is shared with: each user has their own preferred card. */
   readonly userId: string;
   readonly giftCardId: string;
-  readonly preferred: boolean;
+  /** Null when the caller left it out: nothing changes (AIP-134), the card is returned as it is. */
+  readonly preferred: boolean | null;
 }
 
 /**
  * Sets or clears the user's preferred flag on one of their cards (SPEC §4.12). Setting it clears
  * the flag on the user's other card in the same database transaction: a user has at most one.
+ * A request without the flag changes nothing and answers with the card as it is.
  */
 export function updateGiftCard(ctx: AppContext, command: UpdateGiftCardCommand): Promise<SavedCardView> {
   const { idempotencyKey, ...payload } = command;
@@ -26,13 +28,14 @@ export function updateGiftCard(ctx: AppContext, command: UpdateGiftCardCommand):
     const access = card === null ? undefined : held.find((row) => row.cardId === card.id);
     if (card === null || access === undefined) throw cardNotFound();
     await claim();
-    if (command.preferred) {
+    const preferred = command.preferred ?? access.preferred;
+    if (preferred) {
       for (const other of held) {
         if (other.preferred && other.cardId !== card.id) await setPreferred(tx, other.cardId, command.userId, false);
       }
     }
-    if (access.preferred !== command.preferred) await setPreferred(tx, card.id, command.userId, command.preferred);
-    return accepted(savedCardView({ card, access: { ...access, preferred: command.preferred } }));
+    if (access.preferred !== preferred) await setPreferred(tx, card.id, command.userId, preferred);
+    return accepted(savedCardView({ card, access: { ...access, preferred } }));
   });
 }
 

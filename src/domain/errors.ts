@@ -30,7 +30,7 @@ export const ErrorReason = {
 
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 
-/** One malformed request field, named by its proto field path. */
+/** One malformed request field, named by its JSON field path (`sourceGiftCardIds[1]`). */
 export interface FieldViolation {
   readonly field: string;
   readonly description: string;

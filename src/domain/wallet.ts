@@ -10,7 +10,7 @@ export const MAX_SHARES_PER_CARD = 50;
 export function assertNotSelf(userId: string, recipientUserId: string): void {
   if (userId === recipientUserId) {
     throw new DomainError(ErrorReason.CANNOT_SHARE_WITH_SELF, 'the recipient must be another user than the owner', {}, [
-      { field: 'recipient_user_id', description: 'must differ from user_id' },
+      { field: 'recipientUserId', description: 'must differ from userId' },
     ]);
   }
 }

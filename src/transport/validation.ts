@@ -31,7 +31,8 @@ export interface CardNamingFields {
 /**
  * Collects every problem with a request before any of it is used, so a caller learns all of them
  * at once; check() then throws INVALID_ARGUMENT with one BadRequest violation per field.
- * Field names are the proto field names.
+ * Fields are named by their JSON names (`sourceTransactionId`), as REST, grpcurl and ts-proto
+ * callers write them (google.rpc.BadRequest allows either form).
  */
 export class RequestFields {
   private readonly violations: FieldViolation[] = [];
@@ -45,15 +46,15 @@ export class RequestFields {
   }
 
   idempotencyKey(value: string): string {
-    if (value.length === 0) this.violation('idempotency_key', 'is required');
-    else this.exactKey('idempotency_key', value, MAX_IDEMPOTENCY_KEY_LENGTH);
+    if (value.length === 0) this.violation('idempotencyKey', 'is required');
+    else this.exactKey('idempotencyKey', value, MAX_IDEMPOTENCY_KEY_LENGTH);
     return value;
   }
 
   /** An idempotency key where the operation accepts one without requiring it. */
   optionalIdempotencyKey(value: string): string | null {
     if (value.length === 0) return null;
-    this.exactKey('idempotency_key', value, MAX_IDEMPOTENCY_KEY_LENGTH);
+    this.exactKey('idempotencyKey', value, MAX_IDEMPOTENCY_KEY_LENGTH);
     return value;
   }
 
@@ -139,19 +140,19 @@ export class RequestFields {
     const byCredentials = fields.cardNumber !== '' || fields.passcode !== '';
     const bySavedCard = fields.giftCardId !== '' || fields.userId !== '';
     if (byCredentials && bySavedCard) {
-      this.violation('card_number', 'name the card by card_number + passcode or by gift_card_id + user_id, not both');
+      this.violation('cardNumber', 'name the card by cardNumber + passcode or by giftCardId + userId, not both');
     }
     if (byCredentials || !bySavedCard) {
       return {
         kind: 'credentials',
-        cardNumber: this.cardNumber('card_number', fields.cardNumber),
+        cardNumber: this.cardNumber('cardNumber', fields.cardNumber),
         passcode: this.passcode('passcode', fields.passcode),
       };
     }
     return {
       kind: 'saved',
-      giftCardId: this.publicId('gift_card_id', fields.giftCardId),
-      userId: this.userId('user_id', fields.userId),
+      giftCardId: this.publicId('giftCardId', fields.giftCardId),
+      userId: this.userId('userId', fields.userId),
     };
   }
 

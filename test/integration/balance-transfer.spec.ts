@@ -120,7 +120,7 @@ describe('BalanceTransfer', () => {
       svc.api.balanceTransfer({ cardNumber: '1234', passcode: 'x', amount: 10n, currency: 'USD' }),
     );
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotency_key', 'card_number', 'passcode']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotencyKey', 'cardNumber', 'passcode']);
   });
 
   it('refuses a currency other than the card’s with CURRENCY_MISMATCH', async () => {

@@ -104,6 +104,6 @@ describe('Card credentials', () => {
   it('refuses a malformed card number or passcode as INVALID_ARGUMENT, not as wrong credentials', async () => {
     const error = await rpcError(svc.api.balanceInquiry({ cardNumber: '4111111111111112', passcode: '1234' }));
     expect(error.code).toBe(status.INVALID_ARGUMENT);
-    expect(error.fieldViolations.map((v) => v.field).sort()).toEqual(['card_number', 'passcode']);
+    expect(error.fieldViolations.map((v) => v.field).sort()).toEqual(['cardNumber', 'passcode']);
   });
 });

@@ -176,7 +176,7 @@ describe('CombineCards', () => {
     const [target, a, b] = await Promise.all([1, 2, 3].map(() => issueCard(svc.api, { userId: user })));
     const error = await rpcError(combine(user, target!, [a!, b!, a!, target!]));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['source_gift_card_ids[2]', 'source_gift_card_ids[3]']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['sourceGiftCardIds[2]', 'sourceGiftCardIds[3]']);
     expect((await inquire(a!)).status).toBe(GiftCardStatus.GIFT_CARD_STATUS_ACTIVE);
   });
 
@@ -184,13 +184,13 @@ describe('CombineCards', () => {
     const user = newUser();
     const target = await issueCard(svc.api, { userId: user });
     const none = await rpcError(combine(user, target, []));
-    expect(none.fieldViolations.map((v) => v.field)).toEqual(['source_gift_card_ids']);
+    expect(none.fieldViolations.map((v) => v.field)).toEqual(['sourceGiftCardIds']);
     const ids = Array.from({ length: 21 }, (_, i) => ({
       giftCardId: `00000000-0000-4000-8000-${i.toString().padStart(12, '0')}`,
     }));
     const tooMany = await rpcError(combine(user, target, ids));
     expect(tooMany).toMatchObject({ code: status.INVALID_ARGUMENT });
-    expect(tooMany.fieldViolations.map((v) => v.field)).toEqual(['source_gift_card_ids']);
+    expect(tooMany.fieldViolations.map((v) => v.field)).toEqual(['sourceGiftCardIds']);
   });
 
   it('requires an idempotency key, the user and well-formed ids', async () => {
@@ -199,10 +199,10 @@ describe('CombineCards', () => {
     );
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
     expect(error.fieldViolations.map((v) => v.field)).toEqual([
-      'idempotency_key',
-      'user_id',
-      'target_gift_card_id',
-      'source_gift_card_ids[0]',
+      'idempotencyKey',
+      'userId',
+      'targetGiftCardId',
+      'sourceGiftCardIds[0]',
     ]);
   });
 

@@ -49,12 +49,12 @@ describe('GiftDigitalCard, new-card mode', () => {
     });
   });
 
-  it('requires amount, currency and source_transaction_id', async () => {
+  it('requires amount, currency and sourceTransactionId', async () => {
     const error = await rpcError(
       svc.api.giftDigitalCard({ idempotencyKey: newKey(), userId: newUser('s'), recipientUserId: newUser('r') }),
     );
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['amount', 'currency', 'source_transaction_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['amount', 'currency', 'sourceTransactionId']);
   });
 
   it('refuses more than the maximum balance with BALANCE_LIMIT_EXCEEDED', async () => {
@@ -202,7 +202,7 @@ describe('GiftDigitalCard, existing-card mode', () => {
     expect(await accessOf(db, card.giftCardId)).toEqual([[sender, 'OWNER']]);
   });
 
-  it('refuses new-card fields alongside gift_card_id with INVALID_ARGUMENT naming each', async () => {
+  it('refuses new-card fields alongside giftCardId with INVALID_ARGUMENT naming each', async () => {
     const sender = newUser('sender');
     const card = await issueCard(svc.api, { userId: sender });
     const error = await rpcError(
@@ -217,7 +217,7 @@ describe('GiftDigitalCard, existing-card mode', () => {
       }),
     );
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['amount', 'currency', 'source_transaction_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['amount', 'currency', 'sourceTransactionId']);
   });
 
   it('replays a repeated gift, also once the sender no longer owns the card', async () => {
@@ -262,19 +262,19 @@ describe('GiftDigitalCard, either mode', () => {
   it.each([
     ['new-card', { amount: 10n, currency: 'USD', sourceTransactionId: 'purchase-self' }],
     ['existing-card', { giftCardId: '00000000-0000-4000-8000-000000000000' }],
-  ])('refuses a gift to the sender themself in %s mode, naming recipient_user_id', async (_mode, fields) => {
+  ])('refuses a gift to the sender themself in %s mode, naming recipientUserId', async (_mode, fields) => {
     const user = newUser('self');
     const error = await rpcError(
       svc.api.giftDigitalCard({ idempotencyKey: newKey(), userId: user, recipientUserId: user, ...fields }),
     );
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['recipient_user_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['recipientUserId']);
   });
 
   it('requires an idempotency key, the sender and the recipient', async () => {
     const error = await rpcError(
       svc.api.giftDigitalCard({ amount: 10n, currency: 'USD', sourceTransactionId: 'purchase-y' }),
     );
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotency_key', 'user_id', 'recipient_user_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotencyKey', 'userId', 'recipientUserId']);
   });
 });

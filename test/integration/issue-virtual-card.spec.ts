@@ -86,13 +86,13 @@ describe('IssueVirtualCard', () => {
   it('requires the funding purchase and an idempotency key, naming every missing field at once', async () => {
     const error = await rpcError(svc.api.issueVirtualCard({ amount: 100n, currency: 'USD' }));
     expect(error.code).toBe(status.INVALID_ARGUMENT);
-    expect(error.fieldViolations.map((v) => v.field).sort()).toEqual(['idempotency_key', 'source_transaction_id']);
+    expect(error.fieldViolations.map((v) => v.field).sort()).toEqual(['idempotencyKey', 'sourceTransactionId']);
   });
 
   it('refuses an idempotency key longer than 64 characters, with control characters or surrounding spaces', async () => {
     for (const idempotencyKey of ['k'.repeat(65), 'tab\tkey', 'trailing-space ']) {
       const error = await rpcError(svc.api.issueVirtualCard({ ...validRequest(), idempotencyKey }));
-      expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotency_key']);
+      expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotencyKey']);
     }
   });
 
@@ -101,7 +101,7 @@ describe('IssueVirtualCard', () => {
       svc.api.issueVirtualCard({ ...validRequest(), expireTime: new Date(Date.now() - 1000) }),
     );
     expect(error.code).toBe(status.INVALID_ARGUMENT);
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['expire_time']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['expireTime']);
   });
 
   it('saves the card to the user given at issue, as its owner', async () => {

@@ -68,7 +68,7 @@ describe('ListGiftCards', () => {
       expect(last.nextPageToken).toBe('');
     });
 
-    it('refuses a tampered page token with INVALID_ARGUMENT naming page_token, never INTERNAL', async () => {
+    it('refuses a tampered page token with INVALID_ARGUMENT naming pageToken, never INTERNAL', async () => {
       const { nextPageToken } = await svc.api.listGiftCards({ userId: user, pageSize: 10 });
       const forgedPosition = Buffer.from(JSON.stringify({ p: 'ListGiftCards/v1', u: user, a: '1' })).toString(
         'base64url',
@@ -93,7 +93,7 @@ describe('ListGiftCards', () => {
         expect({ pageToken, code: error.codeName, fields: error.fieldViolations.map((v) => v.field) }).toEqual({
           pageToken,
           code: 'INVALID_ARGUMENT',
-          fields: ['page_token'],
+          fields: ['pageToken'],
         });
       }
     });
@@ -102,7 +102,7 @@ describe('ListGiftCards', () => {
       const { nextPageToken } = await svc.api.listGiftCards({ userId: user, pageSize: 10 });
       const error = await rpcError(svc.api.listGiftCards({ userId: newUserId(), pageToken: nextPageToken }));
       expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-      expect(error.fieldViolations.map((v) => v.field)).toEqual(['page_token']);
+      expect(error.fieldViolations.map((v) => v.field)).toEqual(['pageToken']);
     });
   });
 
@@ -175,15 +175,15 @@ describe('ListGiftCards', () => {
     expect(await svc.api.listGiftCards({ userId: newUserId() })).toEqual({ giftCards: [], nextPageToken: '' });
   });
 
-  it.each([-1, 101, 2 ** 31 - 1, -(2 ** 31)])('refuses page_size %p with INVALID_ARGUMENT', async (pageSize) => {
+  it.each([-1, 101, 2 ** 31 - 1, -(2 ** 31)])('refuses pageSize %p with INVALID_ARGUMENT', async (pageSize) => {
     const error = await rpcError(svc.api.listGiftCards({ userId: newUserId(), pageSize }));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['page_size']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['pageSize']);
   });
 
-  it('requires a user_id', async () => {
+  it('requires a userId', async () => {
     const error = await rpcError(svc.api.listGiftCards({}));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['user_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['userId']);
   });
 });

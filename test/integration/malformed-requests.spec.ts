@@ -1,9 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createFileRegistry, fromBinary, type DescField, type DescMessage } from '@bufbuild/protobuf';
+import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { GiftCardServiceService } from '../../gen/giftcard/v1/gift_card_service';
 import { generateCardNumber } from '../../src/domain/card-number';
 import { issueCard } from '../support/builders';
+import { decodeRpcError } from '../support/rpc-error';
 import { rawConnection } from '../support/test-database';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -45,7 +50,7 @@ async function stateChecksum(): Promise<string> {
   return rows.map((r) => `${String(r.Table)}=${String(r.Checksum)}`).join(',');
 }
 
-function callRaw(path: string, bytes: Buffer): Promise<{ code: status; details: string }> {
+function callRaw(path: string, bytes: Buffer): Promise<{ code: status; fields: string[] }> {
   return new Promise((resolve) => {
     raw.makeUnaryRequest(
       path,
@@ -55,7 +60,11 @@ function callRaw(path: string, bytes: Buffer): Promise<{ code: status; details: 
       new Metadata(),
       { deadline: Date.now() + 20_000 },
       (error: ServiceError | null) => {
-        resolve(error ? { code: error.code, details: error.details } : { code: status.OK, details: '' });
+        resolve(
+          error
+            ? { code: error.code, fields: decodeRpcError(error).fieldViolations.map((v) => v.field) }
+            : { code: status.OK, fields: [] },
+        );
       },
     );
   });
@@ -95,7 +104,9 @@ function requestArbitrary(defaults: Record<string, unknown>): fc.Arbitrary<Recor
     else if (typeof value === 'boolean') fields[name] = fc.boolean();
     else if (typeof value === 'number') fields[name] = hostileInt32();
     else if (Array.isArray(value)) fields[name] = fc.array(hostileString(), { maxLength: 30 });
-    else if (value === undefined) fields[name] = hostileDate();
+    // Unset by default: a message field (a Timestamp here) or a field with presence (`optional`).
+    else if (value === undefined)
+      fields[name] = name.endsWith('Time') ? hostileDate() : fc.option(fc.boolean(), { nil: undefined });
     else throw new Error(`no generator for field ${name}`);
   }
   return fc.record(fields);
@@ -117,18 +128,44 @@ const malformedBytes = (): fc.Arbitrary<Buffer> =>
 
 const rpcs = Object.entries(GiftCardServiceService).map(([name, method]) => ({ name, method }));
 
+const contract = createFileRegistry(
+  fromBinary(FileDescriptorSetSchema, readFileSync(join(__dirname, '..', '..', 'gen', 'giftcard.binpb'))),
+);
+
+function requestMessage(path: string): DescMessage {
+  const [, serviceName, methodName] = path.split('/');
+  return contract.getService(serviceName!)!.methods.find((m) => m.name === methodName)!.input;
+}
+
+/** Whether a BadRequest field path (`sourceGiftCardIds[2]`) names a field of the request by its JSON name. */
+function isJsonFieldPath(message: DescMessage, path: string): boolean {
+  let current: DescMessage | undefined = message;
+  for (const segment of path.split('.')) {
+    const field: DescField | undefined = current?.fields.find((f) => f.jsonName === segment.replace(/\[\d+\]$/, ''));
+    if (field === undefined) return false;
+    current = field.message;
+  }
+  return true;
+}
+
 describe('Malformed requests', () => {
-  it.each(rpcs)('never answer $name with INTERNAL or change state when refused', async ({ method }) => {
-    const defaults = method.requestDeserialize(Buffer.alloc(0)) as unknown as Record<string, unknown>;
-    const messages = requestArbitrary(defaults).map((fields) => method.requestSerialize(fields as never));
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(messages, malformedBytes()), async (bytes) => {
-        const before = await stateChecksum();
-        const answer = await callRaw(method.path, bytes);
-        expect([status.INTERNAL, status.UNKNOWN]).not.toContain(answer.code);
-        if (answer.code !== status.OK) expect(await stateChecksum()).toBe(before);
-      }),
-      { numRuns: RUNS_PER_RPC * 2 },
-    );
-  });
+  it.each(rpcs)(
+    'never answer $name with INTERNAL or change state when refused, and name bad fields by JSON name',
+    async ({ method }) => {
+      const defaults = method.requestDeserialize(Buffer.alloc(0)) as unknown as Record<string, unknown>;
+      const messages = requestArbitrary(defaults).map((fields) => method.requestSerialize(fields as never));
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(messages, malformedBytes()), async (bytes) => {
+          const before = await stateChecksum();
+          const answer = await callRaw(method.path, bytes);
+          expect([status.INTERNAL, status.UNKNOWN]).not.toContain(answer.code);
+          if (answer.code !== status.OK) expect(await stateChecksum()).toBe(before);
+          // A message that does not decode has no fields to name; the empty path stands for all of it.
+          const named = answer.fields.filter((field) => field !== '');
+          expect(named.filter((field) => !isJsonFieldPath(requestMessage(method.path), field))).toEqual([]);
+        }),
+        { numRuns: RUNS_PER_RPC * 2 },
+      );
+    },
+  );
 });

@@ -127,7 +127,7 @@ describe('Redeem', () => {
     const card = await issueCard(svc.api);
     const error = await rpcError(svc.api.redeem({ ...credentialsOf(card), amount: 10n, currency: 'USD' }));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotency_key']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['idempotencyKey']);
   });
 
   it('lets exactly as many of 50 concurrent redemptions succeed as the balance covers', async () => {

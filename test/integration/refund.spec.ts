@@ -118,7 +118,7 @@ describe('Refund', () => {
   it('refuses a malformed transaction id or a non-positive amount with INVALID_ARGUMENT', async () => {
     const error = await rpcError(svc.api.refund(refundOf('not-an-id', 0n)));
     expect(error.code).toBe(status.INVALID_ARGUMENT);
-    expect(error.fieldViolations.map((v) => v.field).sort()).toEqual(['amount', 'transaction_id']);
+    expect(error.fieldViolations.map((v) => v.field).sort()).toEqual(['amount', 'transactionId']);
   });
 
   it('replays a retried refund instead of refunding twice', async () => {

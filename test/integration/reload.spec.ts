@@ -72,6 +72,6 @@ describe('Reload', () => {
   it('requires the funding purchase reference', async () => {
     const card = await issueCard(svc.api);
     const error = await rpcError(svc.api.reload({ ...reloadOf(card, 100n), sourceTransactionId: '' }));
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['source_transaction_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['sourceTransactionId']);
   });
 });

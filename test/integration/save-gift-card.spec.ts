@@ -171,15 +171,15 @@ describe('SaveGiftCard', () => {
   it('refuses a request without user, number or passcode with INVALID_ARGUMENT naming each field', async () => {
     const error = await rpcError(svc.api.saveGiftCard({}));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['user_id', 'card_number', 'passcode']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['userId', 'cardNumber', 'passcode']);
   });
 
   it.each([
-    ['user_id', { userId: 'x'.repeat(129) }],
-    ['user_id', { userId: 'bob ' }],
-    ['user_id', { userId: 'b\u00f6b' }],
-    ['idempotency_key', { idempotencyKey: 'k'.repeat(65) }],
-    ['card_number', { cardNumber: '4111111111111112' }],
+    ['userId', { userId: 'x'.repeat(129) }],
+    ['userId', { userId: 'bob ' }],
+    ['userId', { userId: 'b\u00f6b' }],
+    ['idempotencyKey', { idempotencyKey: 'k'.repeat(65) }],
+    ['cardNumber', { cardNumber: '4111111111111112' }],
     ['passcode', { passcode: '1234567' }],
   ])('refuses a malformed %s with INVALID_ARGUMENT', async (field, override) => {
     const card = await issueCard(svc.api);

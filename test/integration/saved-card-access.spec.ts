@@ -24,7 +24,7 @@ const everyOperation = (ref: { giftCardId: string; userId: string }) => [
   svc.api.balanceInquiry(ref),
 ];
 
-describe('Naming a card by gift_card_id + user_id', () => {
+describe('Naming a card by giftCardId + userId', () => {
   it('lets the owner and a user it is shared with spend it; others and, after revocation, the recipient get CARD_NOT_FOUND', async () => {
     const [owner, friend, stranger] = [newUserId('owner'), newUserId('friend'), newUserId('stranger')];
     const card = await issueCard(svc.api, { amount: 5_000n });
@@ -78,7 +78,7 @@ describe('Naming a card by gift_card_id + user_id', () => {
       for (const call of everyOperation(savedRef(card, owner + pad))) {
         const error = await rpcError(call);
         expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-        expect(error.fieldViolations.map((v) => v.field)).toEqual(['user_id']);
+        expect(error.fieldViolations.map((v) => v.field)).toEqual(['userId']);
       }
       expect((await svc.api.balanceInquiry(credentialsOf(card))).balance).toBe(1_000n);
     },
@@ -91,9 +91,9 @@ describe('Naming a card by gift_card_id + user_id', () => {
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT });
   });
 
-  it('refuses a gift_card_id that is not an id this service returns as INVALID_ARGUMENT', async () => {
+  it('refuses a giftCardId that is not an id this service returns as INVALID_ARGUMENT', async () => {
     const error = await rpcError(svc.api.balanceInquiry({ giftCardId: 'not-an-id', userId: newUserId() }));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['gift_card_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['giftCardId']);
   });
 });

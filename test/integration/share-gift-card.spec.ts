@@ -45,11 +45,11 @@ describe('ShareGiftCard', () => {
     expect(await accessRowsOf(db, giftCardId)).toHaveLength(2);
   });
 
-  it('refuses sharing with oneself: INVALID_ARGUMENT, CANNOT_SHARE_WITH_SELF, naming recipient_user_id', async () => {
+  it('refuses sharing with oneself: INVALID_ARGUMENT, CANNOT_SHARE_WITH_SELF, naming recipientUserId', async () => {
     const { owner, giftCardId } = await ownedCard();
     const error = await rpcError(svc.api.shareGiftCard({ userId: owner, giftCardId, recipientUserId: owner }));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'CANNOT_SHARE_WITH_SELF' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['recipient_user_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['recipientUserId']);
     expect(await accessRowsOf(db, giftCardId)).toEqual([{ userId: owner, role: 'OWNER', preferred: false }]);
   });
 
@@ -119,13 +119,13 @@ describe('ShareGiftCard', () => {
   it('refuses a request missing its fields with INVALID_ARGUMENT naming each', async () => {
     const error = await rpcError(svc.api.shareGiftCard({}));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['user_id', 'gift_card_id', 'recipient_user_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['userId', 'giftCardId', 'recipientUserId']);
   });
 
   it('refuses a recipient id with surrounding spaces, which the database would take for another user', async () => {
     const { owner, giftCardId } = await ownedCard();
     const error = await rpcError(svc.api.shareGiftCard({ userId: owner, giftCardId, recipientUserId: `${owner} ` }));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['recipient_user_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['recipientUserId']);
   });
 });

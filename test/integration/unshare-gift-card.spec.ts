@@ -56,11 +56,11 @@ describe('UnshareGiftCard', () => {
     expect(await accessRowsOf(db, giftCardId)).toHaveLength(3);
   });
 
-  it('refuses the owner revoking their own access: INVALID_ARGUMENT naming recipient_user_id', async () => {
+  it('refuses the owner revoking their own access: INVALID_ARGUMENT naming recipientUserId', async () => {
     const { owner, giftCardId } = await ownedCard();
     const error = await rpcError(svc.api.unshareGiftCard({ userId: owner, giftCardId, recipientUserId: owner }));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'CANNOT_SHARE_WITH_SELF' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['recipient_user_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['recipientUserId']);
     expect(await accessRowsOf(db, giftCardId)).toEqual([{ userId: owner, role: 'OWNER', preferred: false }]);
   });
 
@@ -115,10 +115,10 @@ describe('UnshareGiftCard', () => {
     const error = await rpcError(svc.api.unshareGiftCard({ idempotencyKey: 'bad\u0001key' }));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT });
     expect(error.fieldViolations.map((v) => v.field)).toEqual([
-      'idempotency_key',
-      'user_id',
-      'gift_card_id',
-      'recipient_user_id',
+      'idempotencyKey',
+      'userId',
+      'giftCardId',
+      'recipientUserId',
     ]);
   });
 });

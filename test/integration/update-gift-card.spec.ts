@@ -61,6 +61,17 @@ describe('UpdateGiftCard', () => {
     expect(await preferredOf(user)).toEqual([]);
   });
 
+  it('changes nothing when the request leaves preferred out (AIP-134: an omitted field is not updated)', async () => {
+    const user = newUserId();
+    const [favourite, other] = await cardsOf(user, 2);
+    await prefer(user, favourite!);
+    const unchanged = await svc.api.updateGiftCard({ userId: user, giftCardId: favourite! });
+    expect(unchanged.giftCard).toMatchObject({ giftCardId: favourite, preferred: true });
+    const untouched = await svc.api.updateGiftCard({ userId: user, giftCardId: other! });
+    expect(untouched.giftCard).toMatchObject({ giftCardId: other, preferred: false });
+    expect(await preferredOf(user)).toEqual([favourite]);
+  });
+
   it('changes nothing when the card already has the flag asked for', async () => {
     const user = newUserId();
     const [first, second] = await cardsOf(user, 2);
@@ -122,6 +133,6 @@ describe('UpdateGiftCard', () => {
   it('refuses a request missing its fields with INVALID_ARGUMENT naming each', async () => {
     const error = await rpcError(svc.api.updateGiftCard({ preferred: true }));
     expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
-    expect(error.fieldViolations.map((v) => v.field)).toEqual(['user_id', 'gift_card_id']);
+    expect(error.fieldViolations.map((v) => v.field)).toEqual(['userId', 'giftCardId']);
   });
 });

@@ -412,8 +412,11 @@ export interface UpdateGiftCardRequest {
   userId: string;
   /** The card to update. */
   giftCardId: string;
-  /** True makes this the user's preferred card (clearing any other); false clears it. */
-  preferred: boolean;
+  /**
+   * True makes this the user's preferred card (clearing any other); false clears it; left unset,
+   * the preference is not changed (AIP-134: an omitted field is not updated).
+   */
+  preferred?: boolean | undefined;
 }
 
 /** Response for UpdateGiftCard. */
@@ -3203,7 +3206,7 @@ export const ListGiftCardsResponse: MessageFns<ListGiftCardsResponse> = {
 };
 
 function createBaseUpdateGiftCardRequest(): UpdateGiftCardRequest {
-  return { idempotencyKey: "", userId: "", giftCardId: "", preferred: false };
+  return { idempotencyKey: "", userId: "", giftCardId: "", preferred: undefined };
 }
 
 export const UpdateGiftCardRequest: MessageFns<UpdateGiftCardRequest> = {
@@ -3217,7 +3220,7 @@ export const UpdateGiftCardRequest: MessageFns<UpdateGiftCardRequest> = {
     if (message.giftCardId !== "") {
       writer.uint32(26).string(message.giftCardId);
     }
-    if (message.preferred !== false) {
+    if (message.preferred !== undefined) {
       writer.uint32(32).bool(message.preferred);
     }
     return writer;
@@ -3288,7 +3291,7 @@ export const UpdateGiftCardRequest: MessageFns<UpdateGiftCardRequest> = {
     message.idempotencyKey = object.idempotencyKey ?? "";
     message.userId = object.userId ?? "";
     message.giftCardId = object.giftCardId ?? "";
-    message.preferred = object.preferred ?? false;
+    message.preferred = object.preferred ?? undefined;
     return message;
   },
 };

@@ -21,7 +21,7 @@ export const balanceTransferHandler =
     const fields = new RequestFields();
     const command = {
       idempotencyKey: fields.idempotencyKey(request.idempotencyKey),
-      cardNumber: fields.cardNumber('card_number', request.cardNumber),
+      cardNumber: fields.cardNumber('cardNumber', request.cardNumber),
       passcode: fields.passcode('passcode', request.passcode),
       amountMinor: transferAmount(fields, request),
       currency: fields.currency('currency', request.currency),

@@ -4,7 +4,7 @@ import type { AppContext } from '../../application/ports';
 import { MAX_COMBINE_SOURCES } from '../../domain/combination';
 import { RequestFields } from '../validation';
 
-const SOURCES_FIELD = 'source_gift_card_ids';
+const SOURCES_FIELD = 'sourceGiftCardIds';
 
 /** 1 to MAX_COMBINE_SOURCES ids, each well formed, none repeated, none the target. */
 function sourceIds(fields: RequestFields, targetId: string, ids: readonly string[]): readonly string[] {
@@ -32,8 +32,8 @@ export const combineCardsHandler =
     const fields = new RequestFields();
     const command = {
       idempotencyKey: fields.idempotencyKey(request.idempotencyKey),
-      userId: fields.userId('user_id', request.userId),
-      targetGiftCardId: fields.publicId('target_gift_card_id', request.targetGiftCardId),
+      userId: fields.userId('userId', request.userId),
+      targetGiftCardId: fields.publicId('targetGiftCardId', request.targetGiftCardId),
       sourceGiftCardIds: sourceIds(fields, request.targetGiftCardId, request.sourceGiftCardIds),
     };
     fields.check();

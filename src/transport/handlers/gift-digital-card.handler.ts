@@ -4,7 +4,7 @@ import type { AppContext } from '../../application/ports';
 import { maskedNumber } from '../mappers';
 import { MAX_REFERENCE_LENGTH, RequestFields } from '../validation';
 
-const NEW_CARD_MODE_ONLY = 'belongs to new-card mode; omit it when gift_card_id is set';
+const NEW_CARD_MODE_ONLY = 'belongs to new-card mode; omit it when giftCardId is set';
 
 /**
  * With gift_card_id the card is already funded; a stray amount, currency or purchase id would be
@@ -13,8 +13,8 @@ const NEW_CARD_MODE_ONLY = 'belongs to new-card mode; omit it when gift_card_id 
 function existingCardGift(fields: RequestFields, request: GiftDigitalCardRequest): Gift {
   if (request.amount !== 0n) fields.violation('amount', NEW_CARD_MODE_ONLY);
   if (request.currency !== '') fields.violation('currency', NEW_CARD_MODE_ONLY);
-  if (request.sourceTransactionId !== '') fields.violation('source_transaction_id', NEW_CARD_MODE_ONLY);
-  return { kind: 'existing', giftCardId: fields.publicId('gift_card_id', request.giftCardId) };
+  if (request.sourceTransactionId !== '') fields.violation('sourceTransactionId', NEW_CARD_MODE_ONLY);
+  return { kind: 'existing', giftCardId: fields.publicId('giftCardId', request.giftCardId) };
 }
 
 function newCardGift(fields: RequestFields, request: GiftDigitalCardRequest): Gift {
@@ -22,7 +22,7 @@ function newCardGift(fields: RequestFields, request: GiftDigitalCardRequest): Gi
     kind: 'new',
     amountMinor: fields.positiveAmount('amount', request.amount),
     currency: fields.currency('currency', request.currency),
-    sourceTransactionId: fields.text('source_transaction_id', request.sourceTransactionId, MAX_REFERENCE_LENGTH),
+    sourceTransactionId: fields.text('sourceTransactionId', request.sourceTransactionId, MAX_REFERENCE_LENGTH),
   };
 }
 
@@ -32,12 +32,12 @@ export const giftDigitalCardHandler =
     const fields = new RequestFields();
     const command = {
       idempotencyKey: fields.idempotencyKey(request.idempotencyKey),
-      senderUserId: fields.userId('user_id', request.userId),
-      recipientUserId: fields.userId('recipient_user_id', request.recipientUserId),
+      senderUserId: fields.userId('userId', request.userId),
+      recipientUserId: fields.userId('recipientUserId', request.recipientUserId),
       gift: request.giftCardId === '' ? newCardGift(fields, request) : existingCardGift(fields, request),
     };
     if (request.userId !== '' && request.recipientUserId === request.userId) {
-      fields.violation('recipient_user_id', 'must be another user than user_id: a gift goes to someone else');
+      fields.violation('recipientUserId', 'must be another user than userId: a gift goes to someone else');
     }
     fields.check();
     const gifted = await giftDigitalCard(app, command);

@@ -12,9 +12,9 @@ export const issueVirtualCardHandler =
       idempotencyKey: fields.idempotencyKey(request.idempotencyKey),
       amountMinor: fields.positiveAmount('amount', request.amount),
       currency: fields.currency('currency', request.currency),
-      sourceTransactionId: fields.text('source_transaction_id', request.sourceTransactionId, MAX_REFERENCE_LENGTH),
-      userId: fields.optionalUserId('user_id', request.userId),
-      expiresAt: fields.optionalFutureTime('expire_time', request.expireTime),
+      sourceTransactionId: fields.text('sourceTransactionId', request.sourceTransactionId, MAX_REFERENCE_LENGTH),
+      userId: fields.optionalUserId('userId', request.userId),
+      expiresAt: fields.optionalFutureTime('expireTime', request.expireTime),
     };
     fields.check();
     const issued = await issueVirtualCard(app, command);

@@ -9,9 +9,9 @@ export const listGiftCardsHandler =
   async (request: ListGiftCardsRequest): Promise<ListGiftCardsResponse> => {
     const fields = new RequestFields();
     const query = {
-      userId: fields.userId('user_id', request.userId),
-      pageSize: fields.pageSize('page_size', request.pageSize),
-      pageToken: fields.optionalPageToken('page_token', request.pageToken),
+      userId: fields.userId('userId', request.userId),
+      pageSize: fields.pageSize('pageSize', request.pageSize),
+      pageToken: fields.optionalPageToken('pageToken', request.pageToken),
     };
     fields.check();
     const page = await listGiftCards(app, query);

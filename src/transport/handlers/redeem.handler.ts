@@ -12,7 +12,7 @@ export const redeemHandler =
       card: fields.cardReference(request),
       amountMinor: fields.positiveAmount('amount', request.amount),
       currency: fields.currency('currency', request.currency),
-      orderId: fields.optionalText('order_id', request.orderId, MAX_REFERENCE_LENGTH),
+      orderId: fields.optionalText('orderId', request.orderId, MAX_REFERENCE_LENGTH),
       allowPartial: request.allowPartial,
     };
     fields.check();

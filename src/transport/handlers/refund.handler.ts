@@ -9,11 +9,11 @@ export const refundHandler =
     const fields = new RequestFields();
     const command = {
       idempotencyKey: fields.idempotencyKey(request.idempotencyKey),
-      redemptionTransactionId: fields.publicId('transaction_id', request.transactionId),
+      redemptionTransactionId: fields.publicId('transactionId', request.transactionId),
       amountMinor: fields.positiveAmount('amount', request.amount),
       currency: fields.currency('currency', request.currency),
       sourceTransactionId: fields.optionalText(
-        'source_transaction_id',
+        'sourceTransactionId',
         request.sourceTransactionId,
         MAX_REFERENCE_LENGTH,
       ),

@@ -12,7 +12,7 @@ export const reloadHandler =
       card: fields.cardReference(request),
       amountMinor: fields.positiveAmount('amount', request.amount),
       currency: fields.currency('currency', request.currency),
-      sourceTransactionId: fields.text('source_transaction_id', request.sourceTransactionId, MAX_REFERENCE_LENGTH),
+      sourceTransactionId: fields.text('sourceTransactionId', request.sourceTransactionId, MAX_REFERENCE_LENGTH),
     };
     fields.check();
     const result = await reload(app, command);

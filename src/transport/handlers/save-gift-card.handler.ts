@@ -10,8 +10,8 @@ export const saveGiftCardHandler =
     const fields = new RequestFields();
     const command = {
       idempotencyKey: fields.optionalIdempotencyKey(request.idempotencyKey),
-      userId: fields.userId('user_id', request.userId),
-      cardNumber: fields.cardNumber('card_number', request.cardNumber),
+      userId: fields.userId('userId', request.userId),
+      cardNumber: fields.cardNumber('cardNumber', request.cardNumber),
       passcode: fields.passcode('passcode', request.passcode),
     };
     fields.check();

@@ -10,9 +10,9 @@ export const shareGiftCardHandler =
     const fields = new RequestFields();
     const command = {
       idempotencyKey: fields.optionalIdempotencyKey(request.idempotencyKey),
-      userId: fields.userId('user_id', request.userId),
-      giftCardId: fields.publicId('gift_card_id', request.giftCardId),
-      recipientUserId: fields.userId('recipient_user_id', request.recipientUserId),
+      userId: fields.userId('userId', request.userId),
+      giftCardId: fields.publicId('giftCardId', request.giftCardId),
+      recipientUserId: fields.userId('recipientUserId', request.recipientUserId),
     };
     fields.check();
     const shared = await shareGiftCard(app, command);

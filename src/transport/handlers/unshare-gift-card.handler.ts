@@ -9,9 +9,9 @@ export const unshareGiftCardHandler =
     const fields = new RequestFields();
     const command = {
       idempotencyKey: fields.optionalIdempotencyKey(request.idempotencyKey),
-      userId: fields.userId('user_id', request.userId),
-      giftCardId: fields.publicId('gift_card_id', request.giftCardId),
-      recipientUserId: fields.userId('recipient_user_id', request.recipientUserId),
+      userId: fields.userId('userId', request.userId),
+      giftCardId: fields.publicId('giftCardId', request.giftCardId),
+      recipientUserId: fields.userId('recipientUserId', request.recipientUserId),
     };
     fields.check();
     return unshareGiftCard(app, command);

@@ -10,9 +10,9 @@ export const updateGiftCardHandler =
     const fields = new RequestFields();
     const command = {
       idempotencyKey: fields.optionalIdempotencyKey(request.idempotencyKey),
-      userId: fields.userId('user_id', request.userId),
-      giftCardId: fields.publicId('gift_card_id', request.giftCardId),
-      preferred: request.preferred,
+      userId: fields.userId('userId', request.userId),
+      giftCardId: fields.publicId('giftCardId', request.giftCardId),
+      preferred: request.preferred ?? null,
     };
     fields.check();
     return { giftCard: savedGiftCardToProto(await updateGiftCard(app, command)) };
