@@ -44,6 +44,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/src/*', 'typeorm', 'mysql2', 'mysql2/*'], message: 'client/ is what callers install: gen/ and grpc-js only, never the server' },
+      ] }],
+    },
+  },
+  {
+    files: ['test/integration/client-package.spec.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/gen/*', '**/src/*', '**/support/api', '**/support/rpc-error'], message: 'the client package is tested through its public exports only' },
+      ] }],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
