@@ -7,6 +7,7 @@ import { ReflectionSession, type ReflectionVersion } from '../support/reflection
 import { startTestService, type TestService } from '../support/test-service';
 
 /** Status codes of reflection's ErrorResponse. */
+const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
 /** The number google/api/annotations.proto gives the `google.api.http` method option. */
 const HTTP_RULE_EXTENSION = 72295728;
@@ -173,6 +174,13 @@ describe.each<ReflectionVersion>(['v1', 'v1alpha'])('Server reflection (grpc.ref
     expect((await session.ask({ fileByFilename: 'giftcard/v1/nope.proto' })).error?.code).toBe(NOT_FOUND);
     expect((await session.ask({ fileContainingSymbol: 'giftcard.v1.Nope' })).error?.code).toBe(NOT_FOUND);
     expect((await session.ask({ allExtensionNumbersOfType: 'giftcard.v1.Nope' })).error?.code).toBe(NOT_FOUND);
+    expect((await session.ask({ listServices: true })).services).toContain('giftcard.v1.GiftCardService');
+  });
+
+  it('answers a request that is not a valid message, or asks nothing, with INVALID_ARGUMENT on the same stream', async () => {
+    // A length prefix longer than the message, then an empty request with no question in it.
+    expect((await session.askRaw(Buffer.from([0x1a, 0x7f, 0x41]))).error?.code).toBe(INVALID_ARGUMENT);
+    expect((await session.askRaw(Buffer.alloc(0))).error?.code).toBe(INVALID_ARGUMENT);
     expect((await session.ask({ listServices: true })).services).toContain('giftcard.v1.GiftCardService');
   });
 });

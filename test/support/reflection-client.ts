@@ -126,9 +126,14 @@ export class ReflectionSession {
   }
 
   ask(query: ReflectionQuery): Promise<ReflectionAnswer> {
+    return this.askRaw(encode(query));
+  }
+
+  /** Sends bytes as they are: for requests no well-behaved client would write. */
+  askRaw(request: Buffer): Promise<ReflectionAnswer> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
-      this.stream.write(encode(query));
+      this.stream.write(request);
     });
   }
 
