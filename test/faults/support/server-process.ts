@@ -16,6 +16,14 @@ export class LogCapture {
   tail(characters = 4_000): string {
     return this.text().slice(-characters);
   }
+
+  /** The settings the service's start-up DURABILITY warnings named, in the order logged. */
+  durabilityWarnings(): string[] {
+    return this.text()
+      .split('\n')
+      .filter((line) => line.includes('"level":"warn"') && line.includes('"message":"DURABILITY:'))
+      .map((line) => String((JSON.parse(line) as { setting?: unknown }).setting));
+  }
 }
 
 export interface Exit {
@@ -45,8 +53,13 @@ export class ServerProcess {
     this.exited = exited;
   }
 
-  static async start(entry: string, env: Record<string, string>, logs: LogCapture): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [entry], {
+  static async start(
+    entry: string,
+    env: Record<string, string>,
+    logs: LogCapture,
+    nodeOptions: readonly string[] = [],
+  ): Promise<ServerProcess> {
+    const child = spawn(process.execPath, [...nodeOptions, entry], {
       cwd: REPOSITORY_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
