@@ -4,13 +4,28 @@ import { REPOSITORY_ROOT } from './server-build';
 /** Everything every server process of a spec wrote, kept to search for leaked secrets. */
 export class LogCapture {
   private readonly chunks: string[] = [];
+  /** Characters captured so far: a position to read on from with `textSince`. */
+  length = 0;
 
   append(chunk: string): void {
     this.chunks.push(chunk);
+    this.length += chunk.length;
   }
 
   text(): string {
     return this.chunks.join('');
+  }
+
+  /** What was written after `position` (a `length` read earlier), without joining an hour of logs. */
+  textSince(position: number): string {
+    const recent: string[] = [];
+    let start = this.length;
+    for (let i = this.chunks.length - 1; i >= 0 && start > position; i--) {
+      const chunk = this.chunks[i] ?? '';
+      recent.unshift(chunk);
+      start -= chunk.length;
+    }
+    return recent.join('').slice(position - start);
   }
 
   tail(characters = 4_000): string {

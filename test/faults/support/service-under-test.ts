@@ -158,12 +158,12 @@ export class ServiceUnderTest {
     writeFileSync(this.clockFile, String(offsetMs));
     const server = this.server;
     if (server === null || !this.running) return;
-    const acknowledged = [...this.logs.text().matchAll(CLOCK_ACK)].length;
+    const before = this.logs.length;
     server.signal('SIGUSR2');
     const giveUpAt = Date.now() + CLOCK_ACK_TIMEOUT_MS;
     for (;;) {
-      const acks = [...this.logs.text().matchAll(CLOCK_ACK)];
-      if (acks.length > acknowledged && Number(acks.at(-1)?.[1]) === offsetMs) return;
+      const acks = [...this.logs.textSince(before).matchAll(CLOCK_ACK)];
+      if (Number(acks.at(-1)?.[1]) === offsetMs) return;
       if (Date.now() > giveUpAt) throw new Error(`the server did not acknowledge a clock offset of ${offsetMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
