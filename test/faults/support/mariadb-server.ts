@@ -37,8 +37,9 @@ export const RELAXED_SETTINGS: ServerSettings = {
 
 /** The ports the fault suite was given on the shared machine; an ephemeral one if all are taken. */
 const PREFERRED_PORTS = Array.from({ length: 10 }, (_, i) => 3400 + i);
-const MARIADBD = process.env.MARIADBD ?? '/usr/sbin/mariadbd';
-const INSTALL_DB = process.env.MARIADB_INSTALL_DB ?? 'mariadb-install-db';
+/** Where Debian installs them (mariadbd is not on a non-root PATH). */
+const MARIADBD = '/usr/sbin/mariadbd';
+const INSTALL_DB = '/usr/bin/mariadb-install-db';
 /** Liveness bounds on a loaded machine: a fresh data directory, a start with crash recovery, an exit. */
 const INSTALL_TIMEOUT_MS = 120_000;
 const START_TIMEOUT_MS = 120_000;
