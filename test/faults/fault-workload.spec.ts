@@ -112,7 +112,7 @@ describe('The money operations under crashes of the server and of the database, 
       await workload.issueCards(settings.cards, OPENING_BALANCE_MINOR);
       const nemesis = new Nemesis(
         { sut: service, database: db, databaseName: DATABASE, connectAdmin: () => db.connect(DATABASE) },
-        rng,
+        rng.fork('nemesis'),
         {
           gapMs: [300, 1_500],
           outageMs: [1_500, 3_500],

@@ -155,7 +155,8 @@ const INJECTORS: Readonly<Record<Fault, (run: FaultRun) => Promise<void>>> = {
 
 /**
  * Injects faults one after another at random moments while the workload runs. Faults do not
- * overlap, so each recovery is seen on its own.
+ * overlap, so each recovery is seen on its own. Which fault comes when, and how long each lasts,
+ * follow from the seed alone.
  */
 export class Nemesis {
   readonly tally: FaultTally = {
@@ -183,17 +184,19 @@ export class Nemesis {
     const planned = FAULTS.filter((fault) => plan[fault] > 0);
     const bag = this.rng.shuffle(planned.flatMap((fault) => Array<Fault>(plan[fault]).fill(fault)));
     const mix = planned.map((fault) => ({ fault, weight: plan[fault] }));
-    while (bag.length > 0 || (mix.length > 0 && Date.now() < until)) {
+    for (let sequence = 0; bag.length > 0 || (mix.length > 0 && Date.now() < until); sequence++) {
       await sleep(this.rng.int(...this.options.gapMs));
       const fault = bag.shift() ?? this.rng.weighted(mix).fault;
       const count = this.tally.byFault[fault];
-      await INJECTORS[fault](this.runOf(count));
+      // Each fault draws from a generator of its own: how many connections one round found to kill
+      // must not shift the schedule of the faults after it.
+      await INJECTORS[fault](this.runOf(count, this.rng.fork(`fault-${sequence}`)));
       count.injected++;
     }
     return this.tally;
   }
 
-  private runOf(count: FaultCount): FaultRun {
+  private runOf(count: FaultCount, rng: Rng): FaultRun {
     const recover = async (what: string, action: () => Promise<void>): Promise<void> => {
       try {
         await action();
@@ -204,7 +207,7 @@ export class Nemesis {
     };
     return {
       target: this.target,
-      rng: this.rng,
+      rng,
       options: this.options,
       tally: this.tally,
       count,
