@@ -16,8 +16,8 @@ const CARD_LOCK_BY_NUMBER_HASH =
   'SELECT id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, ' +
   'failed_passcode_attempts, passcode_locked_until, successor_card_id FROM gift_card WHERE number_hash = ? FOR UPDATE';
 const IDEMPOTENCY_CLAIM =
-  'INSERT INTO idempotency_record (idempotency_key, fingerprint, sealed_response, created_at, expires_at) ' +
-  'VALUES (?, ?, NULL, ?, ?)';
+  'INSERT INTO idempotency_record (idempotency_key, fingerprint, operation_id, sealed_response, created_at, ' +
+  'expires_at) VALUES (?, ?, ?, NULL, ?, ?)';
 const CARD_SAVE =
   'UPDATE gift_card SET balance_minor = ?, status = ?, failed_passcode_attempts = ?, passcode_locked_until = ?, ' +
   'successor_card_id = ?, updated_at = ? WHERE id = ?';
@@ -108,7 +108,8 @@ export class SqlWorkload implements Workload {
       const card = rows[0];
       if (card === undefined) throw new Error(`seeded card ${call.card.id} is missing`);
       const now = new Date();
-      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, now, new Date(now.getTime() + DAY_MS)]);
+      const operationId = randomUUID();
+      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, operationId, now, new Date(now.getTime() + DAY_MS)]);
       const balance = (BigInt(card.balance_minor) + amountMinor).toString();
       await connection.query(CARD_SAVE, [
         balance,
@@ -122,7 +123,7 @@ export class SqlWorkload implements Workload {
       await connection.query(LEDGER_APPEND, [
         randomUUID(),
         card.id,
-        randomUUID(),
+        operationId,
         entryType,
         amountMinor.toString(),
         balance,
@@ -146,7 +147,8 @@ export class SqlWorkload implements Workload {
     await this.pool.query(IDEMPOTENCY_FIND, [key]);
     await this.inTransaction(async (connection) => {
       const now = new Date();
-      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, now, new Date(now.getTime() + DAY_MS)]);
+      const operationId = randomUUID();
+      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, operationId, now, new Date(now.getTime() + DAY_MS)]);
       const amount = ISSUE_AMOUNT_MINOR.toString();
       const [inserted] = await connection.query<ResultSetHeader>(CARD_INSERT, [
         randomUUID(),
@@ -166,7 +168,7 @@ export class SqlWorkload implements Workload {
       await connection.query(LEDGER_APPEND, [
         randomUUID(),
         String(inserted.insertId),
-        randomUUID(),
+        operationId,
         'ISSUE',
         amount,
         amount,

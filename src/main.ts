@@ -5,6 +5,7 @@ import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { DatabaseHealthMonitor } from './persistence/database-health';
 import { openDatabase } from './persistence/data-source';
+import { warnOfDurabilityRisks } from './persistence/durability-check';
 import { IdempotencyPurge } from './persistence/idempotency-purge';
 import { translateDatabaseError, TypeOrmUnitOfWork } from './persistence/typeorm-unit-of-work';
 import { HmacCardSecrets } from './security/card-secrets';
@@ -43,6 +44,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     poolSize: config.dbPoolSize,
     connectTimeoutMs: config.dbConnectTimeoutMs,
   });
+  await warnOfDurabilityRisks(dataSource, log);
   const databaseHealth = new DatabaseHealthMonitor(
     { url: config.databaseUrl, intervalMs: config.dbHealthIntervalMs, timeoutMs: config.dbHealthTimeoutMs },
     log,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { transferAmount } from '../domain/balance-transfer';
 import { CardStatus, debit, retire } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
@@ -50,7 +49,7 @@ export function balanceTransfer(ctx: AppContext, command: BalanceTransferCommand
       passcode: command.passcode,
     });
     if (!located.ok) return rejected(located.error);
-    await claim();
+    const operationId = await claim();
     const now = ctx.clock.now();
     const source = located.value;
     const amountMinor = transferAmount(source, command, now);
@@ -63,7 +62,6 @@ export function balanceTransfer(ctx: AppContext, command: BalanceTransferCommand
     const debited = command.deleteSource
       ? retire(source, CardStatus.DEACTIVATED, created.card.id)
       : debit(source, amountMinor);
-    const operationId = randomUUID();
     const debitEntry = await saveAndPost(tx, {
       card: debited,
       type: EntryType.TRANSFER_OUT,

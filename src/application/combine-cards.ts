@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { combine, type Combination } from '../domain/combination';
 import type { GiftCard } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
@@ -95,7 +94,7 @@ export function combineCards(ctx: AppContext, command: CombineCardsCommand): Pro
   const { idempotencyKey, ...payload } = command;
   return runOnce(ctx, { operation: 'CombineCards', key: idempotencyKey, payload }, async (tx, claim) => {
     const locked = await lockInIdOrder(tx, [command.targetGiftCardId, ...command.sourceGiftCardIds]);
-    await claim();
+    const operationId = await claim();
     const target = lockedCard(locked, command.targetGiftCardId);
     const sources = command.sourceGiftCardIds.map((id) => lockedCard(locked, id));
     // Ownership first, so a card the user cannot see never answers with its state.
@@ -106,7 +105,6 @@ export function combineCards(ctx: AppContext, command: CombineCardsCommand): Pro
     }
     const now = ctx.clock.now();
     const combination = combine(target, sources, ctx.limits.maxBalanceMinor, now);
-    const operationId = randomUUID();
     const results = await postSteps(tx, combination, operationId, now);
     if (preferredSource !== null) {
       // The user's preferred card is empty now; the card that took its money takes its place.

@@ -2,7 +2,7 @@ import { assertSpendable } from '../domain/gift-card';
 import type { Minor } from '../domain/money';
 import { cardNotFound } from '../domain/errors';
 import { assertOwnedBy } from './card-ownership';
-import { runOnce } from './idempotency';
+import { runOnce, type Claim } from './idempotency';
 import { issuePurchasedCard } from './new-card';
 import { accepted, type Outcome } from './outcome';
 import { AccessRole, type AppContext, type TransactionScope } from './ports';
@@ -54,11 +54,11 @@ export function giftDigitalCard(ctx: AppContext, command: GiftDigitalCardCommand
 async function giftNewCard(
   ctx: AppContext,
   tx: TransactionScope,
-  claim: () => Promise<void>,
+  claim: Claim,
   recipientUserId: string,
   gift: NewCardGift,
 ): Promise<Outcome<GiftedCard>> {
-  await claim();
+  const operationId = await claim();
   // No expiry: the request has no field for one, and a gift should not lapse unseen.
   const issued = await issuePurchasedCard(ctx, tx, {
     amountMinor: gift.amountMinor,
@@ -66,6 +66,7 @@ async function giftNewCard(
     expiresAt: null,
     sourceTransactionId: gift.sourceTransactionId,
     ownerUserId: recipientUserId,
+    operationId,
     now: ctx.clock.now(),
   });
   return accepted({
@@ -84,7 +85,7 @@ async function giftNewCard(
 async function handOverCard(
   ctx: AppContext,
   tx: TransactionScope,
-  claim: () => Promise<void>,
+  claim: Claim,
   senderUserId: string,
   recipientUserId: string,
   gift: ExistingCardGift,

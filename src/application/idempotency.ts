@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorReason } from '../domain/errors';
 import type { Outcome } from './outcome';
 import { IdempotencyKeyTaken, type AppContext, type IdempotencyRecord, type TransactionScope } from './ports';
@@ -11,10 +12,17 @@ export interface IdempotentRequest {
 }
 
 /**
+ * Claims the request's key and names the operation: every ledger entry the request writes carries
+ * the operation id it returns, and the key's record keeps it, so a key leads to its entries.
+ * Calling it again returns the same id.
+ */
+export type Claim = () => Promise<string>;
+
+/**
  * The work of one operation. It takes its row locks first, then calls claim() before deciding
  * anything, so a concurrent duplicate waits on the lock or the key and then replays.
  */
-export type IdempotentWork<R> = (tx: TransactionScope, claim: () => Promise<void>) => Promise<Outcome<R>>;
+export type IdempotentWork<R> = (tx: TransactionScope, claim: Claim) => Promise<Outcome<R>>;
 
 /**
  * Runs the work at most once per idempotency key. The claim is inserted in the same database
@@ -30,23 +38,26 @@ export async function runOnce<R>(ctx: AppContext, request: IdempotentRequest, wo
   let outcome: Outcome<R>;
   try {
     outcome = await ctx.uow.run(async (tx) => {
-      const state = { claimed: false };
-      const claim = async (): Promise<void> => {
-        if (state.claimed) return;
+      const state: { operationId: string | null } = { operationId: null };
+      const claim = async (): Promise<string> => {
+        if (state.operationId !== null) return state.operationId;
+        const operationId = randomUUID();
         if (key !== null) {
           const now = ctx.clock.now();
           const expiresAt = new Date(now.getTime() + ctx.limits.idempotencyRetentionMs);
-          await tx.idempotency.claim(key, fingerprint, now, expiresAt);
+          await tx.idempotency.claim({ key, fingerprint, operationId, now, expiresAt });
         }
-        state.claimed = true;
+        state.operationId = operationId;
+        return operationId;
       };
       const result = await work(tx, claim);
+      const claimed = state.operationId !== null;
       if (!result.ok) {
         // Committing a claimed key without a response would block every retry; roll it back.
-        if (state.claimed) throw result.error;
+        if (claimed) throw result.error;
         return result;
       }
-      if (!state.claimed) throw new Error(`${request.operation} finished without claiming its idempotency key`);
+      if (!claimed) throw new Error(`${request.operation} finished without claiming its idempotency key`);
       if (key !== null) await tx.idempotency.complete(key, ctx.secrets.seal(encodeResult(result.value)));
       return result;
     });

@@ -30,7 +30,7 @@ export interface IssuedCard {
 export function issueVirtualCard(ctx: AppContext, command: IssueVirtualCardCommand): Promise<IssuedCard> {
   const { idempotencyKey, ...payload } = command;
   return runOnce(ctx, { operation: 'IssueVirtualCard', key: idempotencyKey, payload }, async (tx, claim) => {
-    await claim();
+    const operationId = await claim();
     const now = ctx.clock.now();
     if (command.expiresAt !== null && command.expiresAt.getTime() <= now.getTime()) {
       throw invalidArgument([{ field: 'expireTime', description: 'must be in the future' }]);
@@ -41,6 +41,7 @@ export function issueVirtualCard(ctx: AppContext, command: IssueVirtualCardComma
       expiresAt: command.expiresAt,
       sourceTransactionId: command.sourceTransactionId,
       ownerUserId: command.userId,
+      operationId,
       now,
     });
     return accepted({

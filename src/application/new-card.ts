@@ -58,6 +58,8 @@ export interface PurchaseTerms {
   readonly sourceTransactionId: string;
   /** The user who owns the card from the start, if any. */
   readonly ownerUserId: string | null;
+  /** The request's operation id (its idempotency claim names it). */
+  readonly operationId: string;
   readonly now: Date;
 }
 
@@ -82,7 +84,7 @@ export async function issuePurchasedCard(
     card: created.card,
     type: EntryType.ISSUE,
     amountMinor: terms.amountMinor,
-    operationId: randomUUID(),
+    operationId: terms.operationId,
     externalRef: terms.sourceTransactionId,
     now: terms.now,
   });

@@ -35,10 +35,20 @@ export interface IdempotencyRecord {
   readonly sealedResponse: Uint8Array | null;
 }
 
+/** A request's hold on its key, inserted in the transaction that does the work. */
+export interface IdempotencyClaim {
+  readonly key: string;
+  readonly fingerprint: Uint8Array;
+  /** The operation id every ledger entry of the request carries: from the key, its entries are found. */
+  readonly operationId: string;
+  readonly now: Date;
+  readonly expiresAt: Date;
+}
+
 export interface IdempotencyRepository {
   find(key: string): Promise<IdempotencyRecord | null>;
   /** Inserts the claim; throws IdempotencyKeyTaken when another request holds or held the key. */
-  claim(key: string, fingerprint: Uint8Array, now: Date, expiresAt: Date): Promise<void>;
+  claim(claim: IdempotencyClaim): Promise<void>;
   complete(key: string, sealedResponse: Uint8Array): Promise<void>;
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { assertSpendable } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
@@ -33,7 +32,7 @@ export function redeem(ctx: AppContext, command: RedeemCommand): Promise<RedeemR
     // Lock before reading the balance: two concurrent redemptions must not both see the old value.
     const located = await lockReferencedCard(ctx, tx, command.card);
     if (!located.ok) return rejected(located.error);
-    await claim();
+    const operationId = await claim();
     assertSpendable(located.value, ctx.clock.now());
     assertSameCurrency(located.value.currency, command.currency);
     const redemption = takeFromCard(located.value, command.amountMinor, command.allowPartial);
@@ -41,7 +40,7 @@ export function redeem(ctx: AppContext, command: RedeemCommand): Promise<RedeemR
       card: redemption.card,
       type: EntryType.REDEEM,
       amountMinor: -redemption.takenMinor,
-      operationId: randomUUID(),
+      operationId,
       externalRef: command.orderId,
       now: ctx.clock.now(),
     });

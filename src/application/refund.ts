@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorReason } from '../domain/errors';
 import { assertActive, credit } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
@@ -41,7 +40,7 @@ export function refund(ctx: AppContext, command: RefundCommand): Promise<RefundR
         transactionId: command.redemptionTransactionId,
       });
     }
-    await claim();
+    const operationId = await claim();
     if (redemption.type !== EntryType.REDEEM) {
       throw new DomainError(ErrorReason.NOT_A_REDEMPTION, `transaction is a ${redemption.type}, not a REDEEM`, {
         entryType: redemption.type,
@@ -63,7 +62,7 @@ export function refund(ctx: AppContext, command: RefundCommand): Promise<RefundR
       card,
       type: EntryType.REFUND,
       amountMinor: command.amountMinor,
-      operationId: randomUUID(),
+      operationId,
       externalRef: command.sourceTransactionId,
       refundOfEntryId: redemption.id,
       now,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { assertSpendable, credit } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
@@ -29,7 +28,7 @@ export function reload(ctx: AppContext, command: ReloadCommand): Promise<ReloadR
   return runOnce(ctx, { operation: 'Reload', key: idempotencyKey, payload }, async (tx, claim) => {
     const located = await lockReferencedCard(ctx, tx, command.card);
     if (!located.ok) return rejected(located.error);
-    await claim();
+    const operationId = await claim();
     const now = ctx.clock.now();
     assertSpendable(located.value, now);
     assertSameCurrency(located.value.currency, command.currency);
@@ -38,7 +37,7 @@ export function reload(ctx: AppContext, command: ReloadCommand): Promise<ReloadR
       card,
       type: EntryType.RELOAD,
       amountMinor: command.amountMinor,
-      operationId: randomUUID(),
+      operationId,
       externalRef: command.sourceTransactionId,
       now,
     });

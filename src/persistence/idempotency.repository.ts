@@ -1,5 +1,10 @@
 import type { EntityManager } from 'typeorm';
-import { IdempotencyKeyTaken, type IdempotencyRecord, type IdempotencyRepository } from '../application/ports';
+import {
+  IdempotencyKeyTaken,
+  type IdempotencyClaim,
+  type IdempotencyRecord,
+  type IdempotencyRepository,
+} from '../application/ports';
 import { MySqlErrno, mysqlErrno } from './mysql-errors';
 
 export class TypeOrmIdempotencyRepository implements IdempotencyRepository {
@@ -20,12 +25,13 @@ export class TypeOrmIdempotencyRepository implements IdempotencyRepository {
    * wait while that request's transaction is open, so it fails only once the holder committed.
    * A missing row is never probed with FOR UPDATE, which would take gap locks and deadlock.
    */
-  async claim(key: string, fingerprint: Uint8Array, now: Date, expiresAt: Date): Promise<void> {
+  async claim(claim: IdempotencyClaim): Promise<void> {
     try {
       await this.manager.query(
-        `INSERT INTO idempotency_record (idempotency_key, fingerprint, sealed_response, created_at, expires_at)
-           VALUES (?, ?, NULL, ?, ?)`,
-        [key, Buffer.from(fingerprint), now, expiresAt],
+        `INSERT INTO idempotency_record
+           (idempotency_key, fingerprint, operation_id, sealed_response, created_at, expires_at)
+           VALUES (?, ?, ?, NULL, ?, ?)`,
+        [claim.key, Buffer.from(claim.fingerprint), claim.operationId, claim.now, claim.expiresAt],
       );
     } catch (error) {
       if (mysqlErrno(error) === MySqlErrno.DUPLICATE_KEY) throw new IdempotencyKeyTaken();

@@ -20,7 +20,7 @@ let db: Connection;
 let locker: Connection;
 
 beforeAll(async () => {
-  sut = await ServiceUnderTest.start(PATIENT);
+  sut = await ServiceUnderTest.start({ env: PATIENT });
   api = sut.newApi();
   db = await rawConnection();
   locker = await rawConnection();

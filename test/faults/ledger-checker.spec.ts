@@ -17,8 +17,20 @@ interface Posting {
   readonly ref?: string;
 }
 
-/** Entries in the order given; every card they touch holds exactly the sum of its entries. */
-function snapshot(postings: readonly Posting[]) {
+/** Each call's key, stored with the operation it ran: what idempotency_record holds after an honest run. */
+const CLAIMS: Readonly<Record<string, string>> = {
+  'key-f': 'op-f',
+  'key-s1': 'op-s1',
+  'key-s2': 'op-s2',
+  'key-t': 'op-t',
+  'key-c': 'op-c',
+};
+
+/**
+ * Entries in the order given, and the keys stored; every card the entries touch holds exactly the
+ * sum of its entries.
+ */
+function snapshot(postings: readonly Posting[], claims: Readonly<Record<string, string>> = CLAIMS) {
   const cardIds = new Map<string, bigint>();
   const cardId = (publicId: string): bigint => {
     const id = cardIds.get(publicId) ?? BigInt(cardIds.size + 1);
@@ -40,16 +52,16 @@ function snapshot(postings: readonly Posting[]) {
     publicId,
     balanceMinor: entries.filter((e) => e.cardId === id).reduce((sum, e) => sum + e.amountMinor, 0n),
   }));
-  return { since: { cardId: 0n, entryId: 0n }, entries, cards };
+  return { since: { cardId: 0n, entryId: 0n }, entries, cards, claims: new Map(Object.entries(claims)) };
 }
 
 function call(
   operation: string,
   outcome: CallOutcome,
   effects: readonly BalanceEffect[],
-  externalRef: string | null = null,
+  names: { readonly key: string | null; readonly externalRef?: string },
 ): CallRecord {
-  return { operation, key: `${operation}-key`, externalRef, outcome, attempts: 1, effects };
+  return { operation, key: names.key, externalRef: names.externalRef ?? null, outcome, attempts: 1, effects };
 }
 
 /** The fixed card F funded by a purchase, two spares funded the same way. */
@@ -58,31 +70,26 @@ const ISSUES: Posting[] = [
   { id: 'issue-s1', card: 'S1', operation: 'op-s1', type: 'ISSUE', amount: 20n, ref: 'buy-s1' },
   { id: 'issue-s2', card: 'S2', operation: 'op-s2', type: 'ISSUE', amount: 20n, ref: 'buy-s2' },
 ];
-const ISSUE_CALLS = [
-  call('IssueVirtualCard', 'acknowledged', [{ giftCardId: 'F', deltaMinor: 100n, transactionId: 'issue-f' }], 'buy-f'),
-  call(
+const ISSUE_CALLS = (['f', 'S1', 'S2'] as const).map((card) => {
+  const name = card.toLowerCase();
+  return call(
     'IssueVirtualCard',
     'acknowledged',
-    [{ giftCardId: 'S1', deltaMinor: 20n, transactionId: 'issue-s1' }],
-    'buy-s1',
-  ),
-  call(
-    'IssueVirtualCard',
-    'acknowledged',
-    [{ giftCardId: 'S2', deltaMinor: 20n, transactionId: 'issue-s2' }],
-    'buy-s2',
-  ),
-];
+    [{ giftCardId: card.toUpperCase(), deltaMinor: card === 'f' ? 100n : 20n, transactionId: `issue-${name}` }],
+    { key: `key-${name}`, externalRef: `buy-${name}` },
+  );
+});
 
 /** 30 from F to a new card N: the answer names both entries. */
 const TRANSFER: Posting[] = [
   { id: 'out-1', card: 'F', operation: 'op-t', type: 'TRANSFER_OUT', amount: -30n },
   { id: 'in-1', card: 'N', operation: 'op-t', type: 'TRANSFER_IN', amount: 30n },
 ];
-const TRANSFER_CALL = call('BalanceTransfer', 'acknowledged', [
+const TRANSFER_EFFECTS: BalanceEffect[] = [
   { giftCardId: 'F', deltaMinor: -30n, transactionId: 'out-1' },
   { giftCardId: 'N', deltaMinor: 30n, transactionId: 'in-1' },
-]);
+];
+const TRANSFER_CALL = call('BalanceTransfer', 'acknowledged', TRANSFER_EFFECTS, { key: 'key-t' });
 
 /** S1 and S2 (the same amount each) into F: the answer names the debits, and the operation. */
 const COMBINE_OUTS: Posting[] = [
@@ -90,12 +97,17 @@ const COMBINE_OUTS: Posting[] = [
   { id: 'c-out-2', card: 'S2', operation: 'op-c', type: 'COMBINE_OUT', amount: -20n },
 ];
 const COMBINE_IN: Posting = { card: 'F', operation: 'op-c', type: 'COMBINE_IN', amount: 20n };
-const COMBINE_CALL = call('CombineCards', 'acknowledged', [
-  { giftCardId: 'S1', deltaMinor: -20n, transactionId: 'c-out-1' },
-  { giftCardId: 'F', deltaMinor: 20n, transactionId: null, operationId: 'op-c' },
-  { giftCardId: 'S2', deltaMinor: -20n, transactionId: 'c-out-2' },
-  { giftCardId: 'F', deltaMinor: 20n, transactionId: null, operationId: 'op-c' },
-]);
+const COMBINE_CALL = call(
+  'CombineCards',
+  'acknowledged',
+  [
+    { giftCardId: 'S1', deltaMinor: -20n, transactionId: 'c-out-1' },
+    { giftCardId: 'F', deltaMinor: 20n, transactionId: null, operationId: 'op-c' },
+    { giftCardId: 'S2', deltaMinor: -20n, transactionId: 'c-out-2' },
+    { giftCardId: 'F', deltaMinor: 20n, transactionId: null, operationId: 'op-c' },
+  ],
+  { key: 'key-c' },
+);
 
 const failing = (report: CheckReport): string[] => report.invariants.filter((i) => !i.holds).map((i) => i.name);
 
@@ -116,7 +128,7 @@ describe('The fault workload checker', () => {
     const report = judgeLedger(snapshot([...ISSUES, ...COMBINE_OUTS, COMBINE_IN]), [...ISSUE_CALLS, COMBINE_CALL]);
 
     expect(report.lost).toBe(1);
-    expect(report.violations).toContain('lost: CombineCards CombineCards-key: no entry of operation op-c of 20 on F');
+    expect(report.violations).toContain('lost: CombineCards key-c: no entry of operation op-c of 20 on F');
   });
 
   it('finds an entry of an acknowledged operation that no effect of its answer accounts for', () => {
@@ -127,7 +139,7 @@ describe('The fault workload checker', () => {
 
     expect(report.duplicated).toBe(1);
     expect(report.violations).toContain(
-      'duplicated: CombineCards CombineCards-key: applied again as entry entry-8 (COMBINE_IN 20)',
+      'duplicated: CombineCards key-c: applied again as entry entry-8 (COMBINE_IN 20)',
     );
   });
 
@@ -147,7 +159,7 @@ describe('The fault workload checker', () => {
   });
 
   it('does not excuse an entry without a reference because some call without one went unanswered', () => {
-    const inquiry = call('BalanceInquiry', 'unresolved', []);
+    const inquiry = call('BalanceInquiry', 'unresolved', [], { key: null });
     const report = judgeLedger(snapshot([...ISSUES, ...TRANSFER]), [...ISSUE_CALLS, inquiry]);
 
     expect(report.violations).toEqual(
@@ -163,7 +175,7 @@ describe('The fault workload checker', () => {
 
     expect(report.lost).toBe(1);
     expect(report.violations).toContain(
-      'lost: BalanceTransfer BalanceTransfer-key: entry out-1 of -30 on F already answers another call',
+      'lost: BalanceTransfer key-t: entry out-1 of -30 on F already answers another call',
     );
   });
 
@@ -174,14 +186,17 @@ describe('The fault workload checker', () => {
       { id: 'out-2', card: 'F', operation: 'op-t2', type: 'TRANSFER_OUT', amount: -30n },
       { id: 'in-2', card: 'N2', operation: 'op-t2', type: 'TRANSFER_IN', amount: 25n },
     ];
-    const told = (out: string, into: string, card: string, inMinor: bigint): CallRecord => ({
-      ...call('BalanceTransfer', 'acknowledged', [
-        { giftCardId: 'F', deltaMinor: -30n, transactionId: out },
-        { giftCardId: card, deltaMinor: inMinor, transactionId: into },
-      ]),
-      key: out,
-    });
-    const report = judgeLedger(snapshot([...ISSUES, ...leaky]), [
+    const told = (out: string, into: string, card: string, inMinor: bigint): CallRecord =>
+      call(
+        'BalanceTransfer',
+        'acknowledged',
+        [
+          { giftCardId: 'F', deltaMinor: -30n, transactionId: out },
+          { giftCardId: card, deltaMinor: inMinor, transactionId: into },
+        ],
+        { key: out },
+      );
+    const report = judgeLedger(snapshot([...ISSUES, ...leaky], { ...CLAIMS, 'out-1': 'op-t', 'out-2': 'op-t2' }), [
       ...ISSUE_CALLS,
       told('out-1', 'in-1', 'N', 35n),
       told('out-2', 'in-2', 'N2', 25n),
@@ -192,5 +207,49 @@ describe('The fault workload checker', () => {
       'conservation: operation op-t moves money that nets 5',
       'conservation: operation op-t2 moves money that nets -5',
     ]);
+  });
+  it('attributes the entries of a refused transfer to it through its key, though they carry no reference', () => {
+    const refused: CallRecord = {
+      ...call('BalanceTransfer', 'refused', [], { key: 'key-t' }),
+      refusal: { code: 'FAILED_PRECONDITION', reason: 'INSUFFICIENT_FUNDS' },
+    };
+    const report = judgeLedger(snapshot([...ISSUES, ...TRANSFER]), [...ISSUE_CALLS, refused]);
+
+    expect(report.duplicated).toBe(2);
+    expect(report.violations).toEqual([
+      'refused-applied: BalanceTransfer key-t: refused INSUFFICIENT_FUNDS yet its key is stored',
+      'refused-applied: BalanceTransfer key-t: refused INSUFFICIENT_FUNDS yet entry out-1 exists',
+      'refused-applied: BalanceTransfer key-t: refused INSUFFICIENT_FUNDS yet entry in-1 exists',
+      'model: card F: balance 70, the acknowledged calls add up to 100',
+      'model: card N was never issued to any client',
+    ]);
+  });
+
+  it('holds an unresolved transfer’s entries as its own, found through its key, not as entries nobody asked for', () => {
+    const unresolved = call('BalanceTransfer', 'unresolved', [], { key: 'key-t' });
+    const report = judgeLedger(snapshot([...ISSUES, ...TRANSFER]), [...ISSUE_CALLS, unresolved]);
+
+    expect(report.violations.filter((line) => line.startsWith('phantom'))).toEqual([]);
+    expect(report.violations).toContain('unresolved: BalanceTransfer key-t never got a definite answer');
+  });
+
+  it('finds an acknowledged call whose key is not stored, which a retry would apply again', () => {
+    const withoutTransferKey = Object.fromEntries(Object.entries(CLAIMS).filter(([key]) => key !== 'key-t'));
+    const report = judgeLedger(snapshot([...ISSUES, ...TRANSFER], withoutTransferKey), [...ISSUE_CALLS, TRANSFER_CALL]);
+
+    expect(report.lost).toBe(1);
+    expect(report.violations).toEqual(['lost: BalanceTransfer key-t: its key is not stored']);
+  });
+
+  it('finds an answer naming entries of another key’s operation', () => {
+    const report = judgeLedger(snapshot([...ISSUES, ...TRANSFER], { ...CLAIMS, 'key-t': 'op-other' }), [
+      ...ISSUE_CALLS,
+      TRANSFER_CALL,
+    ]);
+
+    expect(report.lost).toBe(1);
+    expect(report.violations).toContain(
+      "lost: BalanceTransfer key-t: entry out-1 of -30 on F belongs to another key's operation",
+    );
   });
 });

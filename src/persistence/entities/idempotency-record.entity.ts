@@ -13,6 +13,10 @@ export class IdempotencyRecordEntity {
   @Column({ type: 'binary', length: 32 })
   fingerprint!: Buffer;
 
+  /** The operation id the request's ledger entries carry; null on rows from before it was kept. */
+  @Column({ name: 'operation_id', type: 'char', length: 36, nullable: true })
+  operationId!: string | null;
+
   @Column({ name: 'sealed_response', type: 'mediumblob', nullable: true })
   sealedResponse!: Buffer | null;
 

@@ -39,7 +39,8 @@ export async function checkLedger(
   since: Watermark,
   records: readonly CallRecord[],
 ): Promise<CheckReport> {
-  return judgeLedger(await loadSnapshot(db, since), records);
+  const keys = [...new Set(records.flatMap((record) => (record.key === null ? [] : [record.key])))];
+  return judgeLedger(await loadSnapshot(db, since, keys), records);
 }
 
 /** The checker's judgement of one snapshot of the tables; pure, so its own rules can be tested. */
@@ -54,6 +55,7 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
       (e) => e.externalRef,
     ),
     byOperation: groupBy(entries, (e) => e.operationId),
+    claims: snapshot.claims,
   };
   const accounted = new Set<bigint>();
   const acknowledged = records.filter((r) => r.outcome === 'acknowledged');
@@ -74,28 +76,26 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
     }
   }
 
-  // A refused call without a reference (transfer, combine) cannot be looked up: an entry it left
-  // answers no acknowledged call, and is reported below as one nobody was told of.
-  for (const call of records.filter((r) => r.outcome === 'refused' && r.externalRef !== null)) {
-    for (const entry of ledger.byRef.get(call.externalRef) ?? []) {
+  // A refused call rolled back its key with its work: a stored key, or an entry found by its
+  // reference or its key's operation, means it was applied although the client was told no.
+  for (const call of records.filter((r) => r.outcome === 'refused')) {
+    const refused = `${call.operation} ${call.key ?? ''}: refused ${call.refusal?.reason ?? ''}`;
+    if (call.key !== null && ledger.claims.has(call.key))
+      found.add('refused-applied', `${refused} yet its key is stored`);
+    for (const entry of entriesOfCall(call, ledger)) {
+      if (accounted.has(entry.id)) continue;
       duplicated++;
       accounted.add(entry.id);
-      found.add(
-        'refused-applied',
-        `${call.operation} ${call.key ?? ''}: refused ${call.refusal?.reason ?? ''} yet entry ${entry.publicId} exists`,
-      );
+      found.add('refused-applied', `${refused} yet entry ${entry.publicId} exists`);
     }
   }
 
-  // An unresolved call fails the run anyway (invariant 8); its entries, where its reference finds
-  // them, are not reported twice. Those of an unresolved transfer or combine cannot be told apart
-  // from entries nobody asked for, and are reported as such.
-  const unresolvedRefs = new Set(
-    records.filter((r) => r.outcome === 'unresolved' && r.externalRef !== null).map((r) => r.externalRef),
+  // An unresolved call fails the run anyway (invariant 8): its entries are not reported twice.
+  const unresolvedEntries = new Set(
+    records.filter((r) => r.outcome === 'unresolved').flatMap((r) => entriesOfCall(r, ledger).map((e) => e.id)),
   );
   for (const entry of entries) {
-    if (accounted.has(entry.id)) continue;
-    if (entry.externalRef !== null && unresolvedRefs.has(entry.externalRef)) continue;
+    if (accounted.has(entry.id) || unresolvedEntries.has(entry.id)) continue;
     duplicated++;
     found.add(
       'phantom',
@@ -197,14 +197,37 @@ interface LedgerIndex {
   readonly byPublicId: ReadonlyMap<string, EntryRow>;
   readonly byRef: ReadonlyMap<string | null, readonly EntryRow[]>;
   readonly byOperation: ReadonlyMap<string, readonly EntryRow[]>;
+  /** Stored keys and the operation each names. */
+  readonly claims: ReadonlyMap<string, string | null>;
+}
+
+/** The operation id the call's stored key names, if its key is stored with one. */
+function operationOfKey(call: CallRecord, ledger: LedgerIndex): string | null {
+  return call.key === null ? null : (ledger.claims.get(call.key) ?? null);
+}
+
+/**
+ * The entries the database says a call wrote, whatever its answer: those carrying its reference,
+ * and every entry of the operation its key's record names (transfers and combines carry no
+ * reference, but their key still leads to them).
+ */
+function entriesOfCall(call: CallRecord, ledger: LedgerIndex): EntryRow[] {
+  const operationId = operationOfKey(call, ledger);
+  const own = [
+    ...(call.externalRef === null ? [] : (ledger.byRef.get(call.externalRef) ?? [])),
+    ...(operationId === null ? [] : (ledger.byOperation.get(operationId) ?? [])),
+  ];
+  return [...new Map(own.map((e) => [e.id, e])).values()];
 }
 
 /**
  * Finds one acknowledged call's entries, each entry answering one effect of one call: an effect
  * the answer names by entry id, the others among the entries of the operation they name, by card
- * and amount. Returns the effects no entry answers (lost), and the entries of the call that no
- * effect answers (applied beyond what the client was told): those its reference finds, and those
- * of every operation its entries belong to.
+ * and amount; every one of them of the operation the call's stored key names. Returns what is
+ * missing (an effect no entry answers, or the key itself, without which a retry would apply the
+ * call again), and the entries of the call that no effect answers (applied beyond what the client
+ * was told): those its reference finds, and those of its key's operation and of every operation
+ * its entries belong to.
  */
 function matchCall(
   call: CallRecord,
@@ -212,14 +235,19 @@ function matchCall(
   accounted: Set<bigint>,
 ): { missing: string[]; extra: EntryRow[] } {
   const missing: string[] = [];
-  const operations = new Set<string>();
+  const keyOperation = operationOfKey(call, ledger);
+  const operations = new Set<string>(keyOperation === null ? [] : [keyOperation]);
+  if (call.key !== null && !ledger.claims.has(call.key)) missing.push('its key is not stored');
   const effect = (e: BalanceEffect): string => `${e.deltaMinor} on ${e.giftCardId}`;
+  const foreign = (operationId: string): boolean => keyOperation !== null && operationId !== keyOperation;
   // Named effects first, so an unnamed one cannot take an entry a named one is owed.
   for (const named of call.effects) {
     if (named.transactionId === null) continue;
     const entry = ledger.byPublicId.get(named.transactionId);
     if (entry?.cardPublicId !== named.giftCardId || entry.amountMinor !== named.deltaMinor) {
       missing.push(`no entry ${named.transactionId} of ${effect(named)}`);
+    } else if (foreign(entry.operationId)) {
+      missing.push(`entry ${named.transactionId} of ${effect(named)} belongs to another key's operation`);
     } else if (accounted.has(entry.id)) {
       missing.push(`entry ${named.transactionId} of ${effect(named)} already answers another call`);
     } else {
@@ -229,6 +257,10 @@ function matchCall(
   }
   for (const unnamed of call.effects) {
     if (unnamed.transactionId !== null) continue;
+    if (foreign(unnamed.operationId)) {
+      missing.push(`operation ${unnamed.operationId} of ${effect(unnamed)} is not the one its key names`);
+      continue;
+    }
     operations.add(unnamed.operationId);
     const entry = (ledger.byOperation.get(unnamed.operationId) ?? []).find(
       (e) => !accounted.has(e.id) && e.cardPublicId === unnamed.giftCardId && e.amountMinor === unnamed.deltaMinor,
@@ -237,7 +269,7 @@ function matchCall(
     else accounted.add(entry.id);
   }
   const own = [
-    ...(call.externalRef === null ? [] : (ledger.byRef.get(call.externalRef) ?? [])),
+    ...entriesOfCall(call, ledger),
     ...[...operations].flatMap((operationId) => ledger.byOperation.get(operationId) ?? []),
   ];
   const extra = [...new Map(own.filter((e) => !accounted.has(e.id)).map((e) => [e.id, e])).values()];

@@ -33,15 +33,41 @@ export interface CardRow {
   readonly balanceMinor: bigint;
 }
 
-/** Every card and ledger entry written after the watermark: what the checker judges. */
+/**
+ * Every card and ledger entry written after the watermark, and the stored claims of the run's
+ * keys: what the checker judges.
+ */
 export interface LedgerSnapshot {
   readonly since: Watermark;
   readonly entries: readonly EntryRow[];
   readonly cards: readonly CardRow[];
+  /** Each stored key of the run, with the operation id its record names (every entry it wrote carries it). */
+  readonly claims: ReadonlyMap<string, string | null>;
 }
 
-export async function loadSnapshot(db: Connection, since: Watermark): Promise<LedgerSnapshot> {
-  return { since, entries: await loadEntries(db, since), cards: await loadCards(db, since) };
+/** Keys per statement when reading claims: well under max_allowed_packet. */
+const KEYS_PER_QUERY = 1_000;
+
+export async function loadSnapshot(db: Connection, since: Watermark, keys: readonly string[]): Promise<LedgerSnapshot> {
+  return {
+    since,
+    entries: await loadEntries(db, since),
+    cards: await loadCards(db, since),
+    claims: await loadClaims(db, keys),
+  };
+}
+
+async function loadClaims(db: Connection, keys: readonly string[]): Promise<Map<string, string | null>> {
+  const claims = new Map<string, string | null>();
+  for (let start = 0; start < keys.length; start += KEYS_PER_QUERY) {
+    const [rows] = await db.query<RowDataPacket[]>(
+      'SELECT idempotency_key, operation_id FROM idempotency_record WHERE idempotency_key IN (?)',
+      [keys.slice(start, start + KEYS_PER_QUERY)],
+    );
+    for (const row of rows)
+      claims.set(String(row.idempotency_key), row.operation_id === null ? null : String(row.operation_id));
+  }
+  return claims;
 }
 
 async function loadEntries(db: Connection, since: Watermark): Promise<EntryRow[]> {

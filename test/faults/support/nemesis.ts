@@ -1,137 +1,230 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { MariaDbServer } from './mariadb-server';
 import type { Rng } from './random';
 import type { ServiceUnderTest } from './service-under-test';
-import type { Outage } from './tcp-proxy';
 
-export type Fault = 'kill' | 'sigterm' | 'connection-kill' | 'outage';
+/** Every fault the nemesis can inject; each is one entry of INJECTORS below. */
+export const FAULTS = ['kill', 'sigterm', 'connection-kill', 'outage', 'database-crash', 'clock-skew'] as const;
+export type Fault = (typeof FAULTS)[number];
 
 /** How many of each fault a run injects at least; the run lasts until all of them are done. */
 export type FaultPlan = Readonly<Record<Fault, number>>;
 
-export interface FaultTally {
-  serverKills: number;
-  sigterms: { code: number | null; signal: string | null; ms: number }[];
-  connectionKills: number;
-  outages: number;
-  outageMs: number;
-  /** Outages during which health was seen reporting NOT_SERVING (detection takes about 1-3 s). */
-  outagesSeenNotServing: number;
-  /** Longest time from the network's return to SERVING. */
+/** What one kind of fault did over a run. */
+export interface FaultCount {
+  injected: number;
+  /** Times health was seen NOT_SERVING while the fault lasted (outages, database crashes). */
+  seenNotServing: number;
+  /** Time the database was cut off or down, in all. */
+  downMs: number;
+  /** Longest time from the end of the fault (network back, database restarted) to SERVING. */
   slowestRecoveryMs: number;
+}
+
+export interface FaultTally {
+  readonly byFault: Record<Fault, FaultCount>;
+  /** Database connections killed by the connection-kill rounds. */
+  connectionKills: number;
+  readonly sigterms: { code: number | null; signal: string | null; ms: number }[];
+  /** The largest clock offset the server ran at, either way. */
+  largestSkewMs: number;
   /** Faults the service did not come back from by itself. */
-  failures: string[];
+  readonly failures: string[];
+}
+
+/** What the faults act on. */
+export interface FaultTarget {
+  readonly sut: ServiceUnderTest;
+  /** The run's own database server, which database-crash kills; null when the run uses the shared one. */
+  readonly database: MariaDbServer | null;
+  /** The database the service uses, whose connections connection-kill picks from. */
+  readonly databaseName: string;
+  /** A fresh administrative session: a crash ends the previous ones. */
+  connectAdmin(): Promise<Connection>;
+}
+
+export interface NemesisOptions {
+  /** Pause before each fault. */
+  readonly gapMs: readonly [number, number];
+  /** How long the database network stays cut. */
+  readonly outageMs: readonly [number, number];
+  /**
+   * How long a crashed database stays down before it restarts, as a supervisor's restart delay
+   * would keep it: long enough for the service's health probe to see it gone.
+   */
+  readonly databaseDownMs: readonly [number, number];
+  /** How far the server's clock jumps, either way, from the machine's. */
+  readonly clockSkewMs: readonly [number, number];
 }
 
 /** Liveness bound for the service to serve again after a fault, on a loaded machine. */
 const RECOVERY_TIMEOUT_MS = 60_000;
 const MAX_CONNECTIONS_KILLED_AT_ONCE = 3;
 const HEALTH_POLL_MS = 200;
+/** Share of clock-skew faults that set the clock right again. */
+const CLOCK_RESET_SHARE = 0.25;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What an injector works with. */
+interface FaultRun {
+  readonly target: FaultTarget;
+  readonly rng: Rng;
+  readonly options: NemesisOptions;
+  readonly tally: FaultTally;
+  readonly count: FaultCount;
+  /** Runs a recovery step; a failure is recorded and ends the run. */
+  recover(what: string, action: () => Promise<void>): Promise<void>;
+  /** Polls health for `ms`; whether it was seen NOT_SERVING meanwhile. */
+  watchHealth(ms: number): Promise<boolean>;
+  /** Waits for SERVING and records how long it took from `since`. */
+  servingAgain(what: string, since: number): Promise<void>;
+}
+
+/** One entry per fault: inject it, wait until the service serves again, count what happened. */
+const INJECTORS: Readonly<Record<Fault, (run: FaultRun) => Promise<void>>> = {
+  /** A crash of the server process: SIGKILL, then a new process. */
+  kill: async ({ target, recover }) => {
+    await target.sut.stopWith('SIGKILL');
+    await recover('restart after SIGKILL', () => target.sut.restart());
+  },
+
+  /** A deploy: SIGTERM under load, drain, exit, then a new process. */
+  sigterm: async ({ target, tally, recover }) => {
+    tally.sigterms.push(await target.sut.stopWith('SIGTERM'));
+    await recover('restart after SIGTERM', () => target.sut.restart());
+  },
+
+  /** 1-3 of the service's database connections killed from an admin session. */
+  'connection-kill': async ({ target, rng, tally }) => {
+    const admin = await target.connectAdmin();
+    try {
+      const [rows] = await admin.query<RowDataPacket[]>(
+        'SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()',
+        [target.databaseName],
+      );
+      const victims = rng.shuffle(rows.map((r) => Number(r.ID))).slice(0, rng.int(1, MAX_CONNECTIONS_KILLED_AT_ONCE));
+      for (const id of victims) {
+        try {
+          await admin.query(`KILL CONNECTION ${id}`);
+          tally.connectionKills++;
+        } catch {
+          // It ended on its own meanwhile.
+        }
+      }
+    } finally {
+      await admin.end();
+    }
+  },
+
+  /** The database network cut for a few seconds, alternately refused and blackholed. */
+  outage: async ({ target, rng, options, count, watchHealth, servingAgain }) => {
+    const kind = count.injected % 2 === 0 ? 'refuse' : 'blackhole';
+    const started = Date.now();
+    target.sut.database.cut(kind);
+    const seen = await watchHealth(rng.int(...options.outageMs));
+    target.sut.database.restore();
+    count.downMs += Date.now() - started;
+    if (seen) count.seenNotServing++;
+    await servingAgain(`serving again after a ${kind} outage`, Date.now());
+  },
+
+  /**
+   * A crash of the database server itself: SIGKILL of mariadbd, down for a moment, restarted on
+   * the same data (InnoDB crash recovery). Acknowledged commits must all be there afterwards.
+   */
+  'database-crash': async ({ target, rng, options, count, recover, watchHealth, servingAgain }) => {
+    const database = target.database;
+    if (database === null) throw new Error('database-crash needs the run to have its own database server');
+    const started = Date.now();
+    await database.kill();
+    const seen = await watchHealth(rng.int(...options.databaseDownMs));
+    await recover('database restart after SIGKILL', () => database.start());
+    count.downMs += Date.now() - started;
+    if (seen) count.seenNotServing++;
+    await servingAgain('serving again after a database crash', Date.now());
+  },
+
+  /** The server's wall clock jumps, forward or back, or is set right again; it stays so across restarts. */
+  'clock-skew': async ({ target, rng, options, tally, recover }) => {
+    const offsetMs = rng.chance(CLOCK_RESET_SHARE) ? 0 : (rng.chance(0.5) ? 1 : -1) * rng.int(...options.clockSkewMs);
+    await recover(`clock offset ${offsetMs} ms`, () => target.sut.skewClock(offsetMs));
+    tally.largestSkewMs = Math.max(tally.largestSkewMs, Math.abs(offsetMs));
+  },
+};
+
 /**
- * Injects faults one after another at random moments while the workload runs: the server
- * SIGKILLed and restarted, SIGTERMed under load and restarted, database connections killed from
- * an admin session, the database cut off for a few seconds. Faults do not overlap, so each
- * recovery is seen on its own.
+ * Injects faults one after another at random moments while the workload runs. Faults do not
+ * overlap, so each recovery is seen on its own. Which fault comes when, and how long each lasts,
+ * follow from the seed alone.
  */
 export class Nemesis {
   readonly tally: FaultTally = {
-    serverKills: 0,
-    sigterms: [],
+    byFault: Object.fromEntries(
+      FAULTS.map((fault) => [fault, { injected: 0, seenNotServing: 0, downMs: 0, slowestRecoveryMs: 0 }]),
+    ) as Record<Fault, FaultCount>,
     connectionKills: 0,
-    outages: 0,
-    outageMs: 0,
-    outagesSeenNotServing: 0,
-    slowestRecoveryMs: 0,
+    sigterms: [],
+    largestSkewMs: 0,
     failures: [],
   };
 
   constructor(
-    private readonly sut: ServiceUnderTest,
-    private readonly admin: Connection,
-    private readonly database: string,
+    private readonly target: FaultTarget,
     private readonly rng: Rng,
-    private readonly options: {
-      readonly gapMs: readonly [number, number];
-      readonly outageMs: readonly [number, number];
-    },
+    private readonly options: NemesisOptions,
   ) {}
 
-  /** Runs for `durationMs`, and past it until every fault of the plan has happened. */
+  /**
+   * Runs for `durationMs`, and past it until every fault of the plan has happened; in between,
+   * more of the plan's faults in the plan's proportions.
+   */
   async run(plan: FaultPlan, durationMs: number): Promise<FaultTally> {
     const until = Date.now() + durationMs;
-    const bag = this.rng.shuffle(
-      (Object.entries(plan) as [Fault, number][]).flatMap(([fault, n]) => Array<Fault>(n).fill(fault)),
-    );
-    let outages = 0;
-    while (bag.length > 0 || Date.now() < until) {
+    const planned = FAULTS.filter((fault) => plan[fault] > 0);
+    const bag = this.rng.shuffle(planned.flatMap((fault) => Array<Fault>(plan[fault]).fill(fault)));
+    const mix = planned.map((fault) => ({ fault, weight: plan[fault] }));
+    for (let sequence = 0; bag.length > 0 || (mix.length > 0 && Date.now() < until); sequence++) {
       await sleep(this.rng.int(...this.options.gapMs));
-      const fault = bag.shift() ?? this.rng.pick<Fault>(['kill', 'connection-kill', 'connection-kill', 'outage']);
-      if (fault === 'outage') await this.outage(outages++ % 2 === 0 ? 'refuse' : 'blackhole');
-      else if (fault === 'kill') await this.kill();
-      else if (fault === 'sigterm') await this.terminate();
-      else await this.killConnections();
+      const fault = bag.shift() ?? this.rng.weighted(mix).fault;
+      const count = this.tally.byFault[fault];
+      // Each fault draws from a generator of its own: how many connections one round found to kill
+      // must not shift the schedule of the faults after it.
+      await INJECTORS[fault](this.runOf(count, this.rng.fork(`fault-${sequence}`)));
+      count.injected++;
     }
     return this.tally;
   }
 
-  private async kill(): Promise<void> {
-    await this.sut.stopWith('SIGKILL');
-    this.tally.serverKills++;
-    await this.recover('restart after SIGKILL', () => this.sut.restart());
-  }
-
-  private async terminate(): Promise<void> {
-    const exit = await this.sut.stopWith('SIGTERM');
-    this.tally.sigterms.push(exit);
-    await this.recover('restart after SIGTERM', () => this.sut.restart());
-  }
-
-  private async killConnections(): Promise<void> {
-    const [rows] = await this.admin.query<RowDataPacket[]>(
-      'SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()',
-      [this.database],
-    );
-    const victims = this.rng
-      .shuffle(rows.map((r) => String(r.ID)))
-      .slice(0, this.rng.int(1, MAX_CONNECTIONS_KILLED_AT_ONCE));
-    for (const id of victims) {
+  private runOf(count: FaultCount, rng: Rng): FaultRun {
+    const recover = async (what: string, action: () => Promise<void>): Promise<void> => {
       try {
-        await this.admin.query(`KILL CONNECTION ${Number(id)}`);
-        this.tally.connectionKills++;
-      } catch {
-        // It ended on its own meanwhile.
+        await action();
+      } catch (error) {
+        this.tally.failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+        throw error;
       }
-    }
-  }
-
-  private async outage(kind: Outage): Promise<void> {
-    const lastsMs = this.rng.int(...this.options.outageMs);
-    const started = Date.now();
-    this.sut.database.cut(kind);
-    let seenNotServing = false;
-    while (Date.now() - started < lastsMs) {
-      if ((await this.sut.health.check()) === 'NOT_SERVING') seenNotServing = true;
-      await sleep(HEALTH_POLL_MS);
-    }
-    this.sut.database.restore();
-    this.tally.outages++;
-    this.tally.outageMs += Date.now() - started;
-    if (seenNotServing) this.tally.outagesSeenNotServing++;
-    const restored = Date.now();
-    await this.recover(`serving again after a ${kind} outage`, () =>
-      this.sut.health.waitFor('SERVING', RECOVERY_TIMEOUT_MS),
-    );
-    this.tally.slowestRecoveryMs = Math.max(this.tally.slowestRecoveryMs, Date.now() - restored);
-  }
-
-  private async recover(what: string, action: () => Promise<void>): Promise<void> {
-    try {
-      await action();
-    } catch (error) {
-      this.tally.failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-      throw error;
-    }
+    };
+    return {
+      target: this.target,
+      rng,
+      options: this.options,
+      tally: this.tally,
+      count,
+      recover,
+      watchHealth: async (ms) => {
+        const started = Date.now();
+        let seenNotServing = false;
+        while (Date.now() - started < ms) {
+          if ((await this.target.sut.health.check()) === 'NOT_SERVING') seenNotServing = true;
+          await sleep(HEALTH_POLL_MS);
+        }
+        return seenNotServing;
+      },
+      servingAgain: async (what, since) => {
+        await recover(what, () => this.target.sut.health.waitFor('SERVING', RECOVERY_TIMEOUT_MS));
+        count.slowestRecoveryMs = Math.max(count.slowestRecoveryMs, Date.now() - since);
+      },
+    };
   }
 }

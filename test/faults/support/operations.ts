@@ -117,7 +117,9 @@ export const refund: WorkloadOperation = {
       operation: 'Refund',
       key,
       externalRef: key,
-      allowedRefusals: ['REFUND_EXCEEDS_REDEMPTION'],
+      // The money may now sit on a fixed card that reloads and combines have filled to the maximum
+      // balance: the refund is then refused, and must leave no trace like any refusal.
+      allowedRefusals: ['REFUND_EXCEEDS_REDEMPTION', 'BALANCE_LIMIT_EXCEEDED'],
       send: (api, settings) => api.refund(request, settings),
       // The credited card is the answer's: a refund follows the redeemed card's money to whichever
       // card holds it now (a combine's target, a deleting transfer's new card).

@@ -9,6 +9,17 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /**
+   * An independent generator for one actor (a client, the nemesis), derived from this seed and a
+   * label: what one actor draws no longer depends on how the others' draws interleaved with it.
+   */
+  fork(label: string): Rng {
+    // FNV-1a over seed and label.
+    let hash = 0x811c9dc5;
+    for (const char of `${this.seed}:${label}`) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193);
+    return new Rng(hash >>> 0);
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;

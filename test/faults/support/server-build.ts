@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { testDatabaseName } from '../../support/test-database';
 
 export const REPOSITORY_ROOT = resolve(__dirname, '..', '..', '..');
 const DIST = join(REPOSITORY_ROOT, 'dist');
 export const SERVER_ENTRY = join(DIST, 'src', 'main.js');
+/** The wall-clock skew preload for server processes (clock-preload.ts), built alongside the server. */
+export const CLOCK_PRELOAD = join(DIST, 'fault-suite', 'clock-preload.js');
+const CLOCK_PRELOAD_SOURCE = join(REPOSITORY_ROOT, 'test', 'faults', 'support', 'clock-preload.ts');
 /** Names the test run dist/ was last built for. */
 const MARKER = join(DIST, '.fault-suite-build');
 /** A cold build on a loaded 2-core machine takes about half a minute. */
@@ -42,6 +45,7 @@ export async function ensureServerBuilt(): Promise<string> {
           ],
           { cwd: REPOSITORY_ROOT, timeout: BUILD_TIMEOUT_MS },
         );
+        await buildClockPreload();
         writeFileSync(MARKER, runId);
       } finally {
         rmSync(lock, { recursive: true, force: true });
@@ -52,6 +56,16 @@ export async function ensureServerBuilt(): Promise<string> {
     }
   }
   return SERVER_ENTRY;
+}
+
+/** One file, no imports of our own: transpiled alone, outside the production build. */
+async function buildClockPreload(): Promise<void> {
+  const { transpileModule, ModuleKind, ScriptTarget } = await import('typescript');
+  const { outputText } = transpileModule(readFileSync(CLOCK_PRELOAD_SOURCE, 'utf8'), {
+    compilerOptions: { module: ModuleKind.CommonJS, target: ScriptTarget.ES2022 },
+  });
+  mkdirSync(dirname(CLOCK_PRELOAD), { recursive: true });
+  writeFileSync(CLOCK_PRELOAD, outputText);
 }
 
 function builtFor(): string | null {

@@ -4,17 +4,40 @@ import { REPOSITORY_ROOT } from './server-build';
 /** Everything every server process of a spec wrote, kept to search for leaked secrets. */
 export class LogCapture {
   private readonly chunks: string[] = [];
+  /** Characters captured so far: a position to read on from with `textSince`. */
+  length = 0;
 
   append(chunk: string): void {
     this.chunks.push(chunk);
+    this.length += chunk.length;
   }
 
   text(): string {
     return this.chunks.join('');
   }
 
+  /** What was written after `position` (a `length` read earlier), without joining an hour of logs. */
+  textSince(position: number): string {
+    const recent: string[] = [];
+    let start = this.length;
+    for (let i = this.chunks.length - 1; i >= 0 && start > position; i--) {
+      const chunk = this.chunks[i] ?? '';
+      recent.unshift(chunk);
+      start -= chunk.length;
+    }
+    return recent.join('').slice(position - start);
+  }
+
   tail(characters = 4_000): string {
     return this.text().slice(-characters);
+  }
+
+  /** The settings the service's start-up DURABILITY warnings named, in the order logged. */
+  durabilityWarnings(): string[] {
+    return this.text()
+      .split('\n')
+      .filter((line) => line.includes('"level":"warn"') && line.includes('"message":"DURABILITY:'))
+      .map((line) => String((JSON.parse(line) as { setting?: unknown }).setting));
   }
 }
 
@@ -45,8 +68,13 @@ export class ServerProcess {
     this.exited = exited;
   }
 
-  static async start(entry: string, env: Record<string, string>, logs: LogCapture): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [entry], {
+  static async start(
+    entry: string,
+    env: Record<string, string>,
+    logs: LogCapture,
+    nodeOptions: readonly string[] = [],
+  ): Promise<ServerProcess> {
+    const child = spawn(process.execPath, [...nodeOptions, entry], {
       cwd: REPOSITORY_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

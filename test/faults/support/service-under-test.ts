@@ -1,17 +1,33 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { GiftCardServiceClient } from '../../../gen/giftcard/v1/gift_card_service';
 import { GiftCardApi } from '../../support/api';
-import { TEST_SERVER_URL, testDatabaseName } from '../../support/test-database';
+import { testDatabaseUrl } from '../../support/test-database';
 import { FAST_RECONNECT } from './channel-options';
 import { HealthProbe } from './health-probe';
-import { ensureServerBuilt } from './server-build';
+import { CLOCK_PRELOAD, ensureServerBuilt } from './server-build';
 import { LogCapture, ServerProcess, type Exit } from './server-process';
 import { TcpProxy } from './tcp-proxy';
 
 /** Liveness bounds only: how long a restarted server may take to report SERVING, an exit to come. */
 const READY_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 60_000;
+/** How long a running server may take to acknowledge a new clock offset. */
+const CLOCK_ACK_TIMEOUT_MS = 10_000;
+const CLOCK_ACK = /"message":"fault clock offset","offsetMs":(-?\d+)/g;
+const POLL_MS = 50;
+
+export interface ServiceOptions {
+  /** Settings for every server process of the service. */
+  readonly env?: Record<string, string>;
+  /** The database, as a mysql:// URL naming it; by default the test run's throwaway database. */
+  readonly databaseUrl?: string;
+  /** Loads clock-preload.ts into every server process, so `skewClock` can move its wall clock. */
+  readonly skewableClock?: boolean;
+}
 
 export interface StoppedServer extends Exit {
   readonly ms: number;
@@ -33,19 +49,25 @@ export class ServiceUnderTest {
     private readonly env: Record<string, string>,
     readonly front: TcpProxy,
     readonly database: TcpProxy,
+    /** The file the clock preload reads its offset from; null without a skewable clock. */
+    private readonly clockFile: string | null,
   ) {
     this.health = new HealthProbe(this.address);
   }
 
-  static async start(env: Record<string, string> = {}): Promise<ServiceUnderTest> {
+  static async start(options: ServiceOptions = {}): Promise<ServiceUnderTest> {
     const entry = await ensureServerBuilt();
-    const mysql = new URL(TEST_SERVER_URL);
-    const database = await TcpProxy.start(mysql.hostname, Number(mysql.port || 3306));
+    const target = new URL(options.databaseUrl ?? testDatabaseUrl());
+    const database = await TcpProxy.start(target.hostname, Number(target.port || 3306));
     const front = await TcpProxy.start('127.0.0.1', 0);
-    const viaProxy = new URL(TEST_SERVER_URL);
+    const viaProxy = new URL(target);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(database.port);
-    viaProxy.pathname = `/${testDatabaseName()}`;
+    let clockFile: string | null = null;
+    if (options.skewableClock === true) {
+      clockFile = join(tmpdir(), `giftcard-clock-${process.pid}-${randomBytes(4).toString('hex')}`);
+      writeFileSync(clockFile, '0');
+    }
     const service = new ServiceUnderTest(
       entry,
       {
@@ -61,10 +83,12 @@ export class ServiceUnderTest {
         CARD_NUMBER_INDEX_KEY: randomBytes(32).toString('hex'),
         PASSCODE_HASH_KEY: randomBytes(32).toString('hex'),
         RESPONSE_SEALING_KEY: randomBytes(32).toString('hex'),
-        ...env,
+        ...(clockFile === null ? {} : { FAULT_CLOCK_FILE: clockFile }),
+        ...options.env,
       },
       front,
       database,
+      clockFile,
     );
     try {
       await service.restart();
@@ -96,7 +120,8 @@ export class ServiceUnderTest {
    */
   async restart(env: Record<string, string> = {}): Promise<void> {
     if (this.running) throw new Error('the server is still running');
-    this.server = await ServerProcess.start(this.entry, { ...this.env, ...env }, this.logs);
+    const nodeOptions = this.clockFile === null ? [] : ['--require', CLOCK_PRELOAD];
+    this.server = await ServerProcess.start(this.entry, { ...this.env, ...env }, this.logs, nodeOptions);
     this.front.retarget(this.server.port);
     await this.health.waitFor('SERVING', READY_TIMEOUT_MS);
   }
@@ -124,6 +149,26 @@ export class ServiceUnderTest {
     return { ...exit, ms: Date.now() - started };
   }
 
+  /**
+   * Sets the wall clock of this and every later server process `offsetMs` off the machine's (a jump,
+   * forward or back, when a server is running) and waits for the running one to acknowledge it.
+   */
+  async skewClock(offsetMs: number): Promise<void> {
+    if (this.clockFile === null) throw new Error('the service was started without a skewable clock');
+    writeFileSync(this.clockFile, String(offsetMs));
+    const server = this.server;
+    if (server === null || !this.running) return;
+    const before = this.logs.length;
+    server.signal('SIGUSR2');
+    const giveUpAt = Date.now() + CLOCK_ACK_TIMEOUT_MS;
+    for (;;) {
+      const acks = [...this.logs.textSince(before).matchAll(CLOCK_ACK)];
+      if (Number(acks.at(-1)?.[1]) === offsetMs) return;
+      if (Date.now() > giveUpAt) throw new Error(`the server did not acknowledge a clock offset of ${offsetMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
   /** Tears everything down, also after a failed test: no process or socket may outlive the spec. */
   async close(): Promise<void> {
     for (const client of this.clients) client.close();
@@ -131,5 +176,6 @@ export class ServiceUnderTest {
     if (this.running) await this.stopWith('SIGKILL').catch(() => undefined);
     await this.front.close();
     await this.database.close();
+    if (this.clockFile !== null) rmSync(this.clockFile, { force: true });
   }
 }

@@ -70,6 +70,12 @@ export interface WorkloadResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Jittered exponential backoff between retries of one call. */
+function backoff(attempt: number, rng: Rng): number {
+  const ceiling = Math.min(RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MIN_MS * 2 ** (attempt - 1));
+  return rng.int(RETRY_BACKOFF_MIN_MS, ceiling);
+}
+
 /**
  * N concurrent clients doing a random mix of the operation table on a fixed set of cards, each
  * retrying an unknown outcome with the same idempotency key and recording what it was told.
@@ -170,16 +176,18 @@ export class Workload {
   }
 
   private async client(api: GiftCardApi, index: number): Promise<void> {
+    const rng = this.rng.fork(`client-${index}`);
     for (let sequence = 0; !this.stopping; sequence++) {
-      const operation = this.rng.weighted(this.operations);
-      const call = operation.plan(this.world, this.rng, this.key(index, sequence));
+      const operation = rng.weighted(this.operations);
+      const call = operation.plan(this.world, rng, this.key(index, sequence));
       if (call === null) continue;
-      const record = await this.perform(api, call);
+      const record = await this.perform(api, call, rng);
       if (record.outcome === 'acknowledged') this.acknowledgedRows.add(operation.name);
     }
   }
 
-  private async perform(api: GiftCardApi, call: PlannedCall): Promise<CallRecord> {
+  /** `rng`: the calling client's own generator; the setup, before any client starts, uses the workload's. */
+  private async perform(api: GiftCardApi, call: PlannedCall, rng: Rng = this.rng): Promise<CallRecord> {
     const base = { operation: call.operation, key: call.key, externalRef: call.externalRef };
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) this.retries++;
@@ -199,17 +207,17 @@ export class Workload {
         }
         if (Date.now() > this.giveUpAt)
           return this.keep({ ...base, outcome: 'unresolved', attempts: attempt, effects: [] });
-        await sleep(this.backoff(attempt));
+        await sleep(backoff(attempt, rng));
         continue;
       }
       const effects = call.acknowledge(response, this.world);
-      if (call.key !== null && this.rng.chance(this.options.replayShare)) await this.replay(api, call, response);
+      if (call.key !== null && rng.chance(this.options.replayShare)) await this.replay(api, call, response, rng);
       return this.keep({ ...base, outcome: 'acknowledged', attempts: attempt, effects });
     }
   }
 
   /** Sends an acknowledged call again, as after a lost response: the answer must be the first, field for field. */
-  private async replay(api: GiftCardApi, call: PlannedCall, first: unknown): Promise<void> {
+  private async replay(api: GiftCardApi, call: PlannedCall, first: unknown, rng: Rng): Promise<void> {
     this.replays++;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -225,7 +233,7 @@ export class Workload {
           return;
         }
         if (Date.now() > this.giveUpAt) return;
-        await sleep(this.backoff(attempt));
+        await sleep(backoff(attempt, rng));
       }
     }
   }
@@ -239,11 +247,6 @@ export class Workload {
       this.anomalies.push(`${call.operation} ${call.key ?? ''}: refused ${label}, which the rules do not allow here`);
     }
     return answer;
-  }
-
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MIN_MS * 2 ** (attempt - 1));
-    return this.rng.int(RETRY_BACKOFF_MIN_MS, ceiling);
   }
 
   private keep(record: CallRecord): CallRecord {
