@@ -79,6 +79,34 @@ class EnvReader {
   }
 }
 
+/** A repeating pattern up to this long, or fewer distinct bytes than this, is not a random key. */
+const WEAK_KEY_PATTERN_BYTES = 16;
+
+/** All zeros, one repeated byte, a short pattern repeated: a placeholder, not a key. */
+function isWeakKey(key: Buffer): boolean {
+  if (new Set(key).size < WEAK_KEY_PATTERN_BYTES) return true;
+  for (let period = 1; period <= WEAK_KEY_PATTERN_BYTES && period < key.length; period++) {
+    if (key.every((byte, i) => byte === key[i % period])) return true;
+  }
+  return false;
+}
+
+/** Each key has one purpose: the same key in two settings, or a weak one, is refused at start. */
+function checkKeys(keys: Readonly<Record<string, Buffer>>, problems: string[]): void {
+  const named = Object.entries(keys);
+  for (const [name, key] of named) {
+    // A key of the wrong length is already reported by the reader.
+    if (key.length === 32 && isWeakKey(key)) {
+      problems.push(`${name} is a weak key (a repeated pattern); generate 32 random bytes`);
+    }
+  }
+  named.forEach(([name, key], i) => {
+    for (const [other, otherKey] of named.slice(i + 1)) {
+      if (key.equals(otherKey)) problems.push(`${name} and ${other} hold the same key; each needs its own`);
+    }
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
   const defaultedSecrets: string[] = [];
@@ -119,6 +147,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     defaultedSecrets,
   };
+  checkKeys(
+    {
+      CARD_NUMBER_INDEX_KEY: config.secrets.numberIndexKey,
+      PASSCODE_HASH_KEY: config.secrets.passcodeKey,
+      RESPONSE_SEALING_KEY: config.secrets.sealingKey,
+    },
+    read.problems,
+  );
   if (read.problems.length > 0) {
     throw new Error(`invalid configuration:\n  ${read.problems.join('\n  ')}`);
   }
