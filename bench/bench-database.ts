@@ -135,7 +135,7 @@ export async function seedCards(
             SEED_BALANCE_MINOR.toString(),
             SEED_BALANCE_MINOR.toString(),
             CURRENCY,
-            'bench-seed',
+            `bench-seed-${card.id}`, // a purchase funds one card: the funding reference is unique
             now,
           ]),
         ],

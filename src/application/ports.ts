@@ -23,6 +23,7 @@ export interface GiftCardRepository {
 }
 
 export interface LedgerRepository {
+  /** Throws FundingReferenceUsed when a funding entry's external reference already funded one. */
   append(entry: LedgerEntry): Promise<StoredLedgerEntry>;
   /** Locks one entry: refunds of the same redemption serialize on it. */
   lockByPublicId(publicId: string): Promise<StoredLedgerEntry | null>;
@@ -146,6 +147,13 @@ export class CardNumberTaken extends Error {
   constructor() {
     super('card number hash already stored');
     this.name = 'CardNumberTaken';
+  }
+}
+
+export class FundingReferenceUsed extends Error {
+  constructor() {
+    super('funding reference already used');
+    this.name = 'FundingReferenceUsed';
   }
 }
 

@@ -23,6 +23,7 @@ export const ErrorReason = {
   CANNOT_SHARE_WITH_SELF: 'CANNOT_SHARE_WITH_SELF',
   SHARE_LIMIT_REACHED: 'SHARE_LIMIT_REACHED',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  SOURCE_TRANSACTION_USED: 'SOURCE_TRANSACTION_USED',
   CONCURRENCY_CONFLICT: 'CONCURRENCY_CONFLICT',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
@@ -79,4 +80,13 @@ export function concurrencyConflict(message = 'the card is busy; retry with the 
 /** The server stopped before the call finished; another instance (or this one, restarted) answers the retry. */
 export function shuttingDown(): DomainError {
   return new DomainError(ErrorReason.SHUTTING_DOWN, 'the server is shutting down; retry with the same idempotency key');
+}
+
+/** The funding reference (a purchase) already funded an issue, a reload or a new-card gift. */
+export function sourceTransactionUsed(sourceTransactionId: string): DomainError {
+  return new DomainError(
+    ErrorReason.SOURCE_TRANSACTION_USED,
+    'the source transaction already funded a card; a purchase funds once',
+    { sourceTransactionId },
+  );
 }

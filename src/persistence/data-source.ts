@@ -5,6 +5,7 @@ import { GiftCardEntity } from './entities/gift-card.entity';
 import { IdempotencyRecordEntity } from './entities/idempotency-record.entity';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+import { UniqueFundingReference1764100000000 } from './migrations/1764100000000-unique-funding-reference';
 import { IdempotencyOperationId1764600000000 } from './migrations/1764600000000-idempotency-operation-id';
 
 export interface DatabaseOptions {
@@ -14,7 +15,11 @@ export interface DatabaseOptions {
 }
 
 export const entities = [GiftCardEntity, LedgerEntryEntity, IdempotencyRecordEntity, CardAccessEntity];
-export const migrations = [InitialSchema1764000000000, IdempotencyOperationId1764600000000];
+export const migrations = [
+  InitialSchema1764000000000,
+  UniqueFundingReference1764100000000,
+  IdempotencyOperationId1764600000000,
+];
 
 export function createDataSource(options: DatabaseOptions): DataSource {
   return new DataSource({

@@ -30,6 +30,7 @@ const CODE_BY_REASON: Readonly<Record<ErrorReason, GrpcStatus>> = {
   [ErrorReason.TRANSFER_AMOUNT_MISMATCH]: GrpcStatus.FAILED_PRECONDITION,
   [ErrorReason.SHARE_LIMIT_REACHED]: GrpcStatus.FAILED_PRECONDITION,
   [ErrorReason.IDEMPOTENCY_KEY_REUSED]: GrpcStatus.ALREADY_EXISTS,
+  [ErrorReason.SOURCE_TRANSACTION_USED]: GrpcStatus.ALREADY_EXISTS,
   [ErrorReason.CONCURRENCY_CONFLICT]: GrpcStatus.ABORTED,
   [ErrorReason.DATABASE_UNAVAILABLE]: GrpcStatus.UNAVAILABLE,
   [ErrorReason.SHUTTING_DOWN]: GrpcStatus.UNAVAILABLE,

@@ -26,7 +26,7 @@ describe('Idempotency retention', () => {
   it('keeps a key at least 24 hours', async () => {
     const key = newKey();
     const before = Date.now();
-    await svc.api.issueVirtualCard({ idempotencyKey: key, amount: 1n, currency: 'USD', sourceTransactionId: 'p' });
+    await svc.api.issueVirtualCard({ idempotencyKey: key, amount: 1n, currency: 'USD', sourceTransactionId: key });
     const expiresAt = await expiryOf(key);
     expect(expiresAt!.getTime()).toBeGreaterThanOrEqual(before + DAY_MS);
   });
@@ -36,7 +36,7 @@ describe('Idempotency retention', () => {
     const expire = newKey();
     await issueCard(svc.api);
     for (const key of [keep, expire]) {
-      await svc.api.issueVirtualCard({ idempotencyKey: key, amount: 1n, currency: 'USD', sourceTransactionId: 'p' });
+      await svc.api.issueVirtualCard({ idempotencyKey: key, amount: 1n, currency: 'USD', sourceTransactionId: key });
     }
     await db.query('UPDATE idempotency_record SET expires_at = ? WHERE idempotency_key = ?', [
       new Date(Date.now() - 1000),

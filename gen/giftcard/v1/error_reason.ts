@@ -69,5 +69,10 @@ export enum ErrorReason {
   DATABASE_UNAVAILABLE = 20,
   /** SHUTTING_DOWN - UNAVAILABLE: the server stopped before the call finished. Retry with the same key. */
   SHUTTING_DOWN = 21,
+  /**
+   * SOURCE_TRANSACTION_USED - ALREADY_EXISTS: the source_transaction_id already funded an issue, a reload or a new-card gift;
+   * a purchase funds once (metadata "sourceTransactionId"). The same key and request still replay.
+   */
+  SOURCE_TRANSACTION_USED = 22,
   UNRECOGNIZED = -1,
 }
