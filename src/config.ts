@@ -16,6 +16,7 @@ export interface Config {
   readonly passcodeLockoutMs: number;
   readonly idempotencyRetentionMs: number;
   readonly shutdownGraceMs: number;
+  readonly admission: AdmissionSettings;
   readonly logLevel: LogLevel;
   readonly secrets: {
     readonly numberIndexKey: Buffer;
@@ -24,6 +25,13 @@ export interface Config {
   };
   /** Names of the secrets left at their development defaults: fine on a laptop, fatal in production. */
   readonly defaultedSecrets: readonly string[];
+}
+
+/** Admission control: the calls served at once and those waiting for a turn (issue 10). */
+export interface AdmissionSettings {
+  readonly maxInFlight: number;
+  readonly maxQueued: number;
+  readonly maxQueueWaitMs: number;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -116,9 +124,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     read.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const dbPoolSize = read.integer('DB_POOL_SIZE', 16, 1, 512);
   const config: Config = {
     databaseUrl,
-    dbPoolSize: read.integer('DB_POOL_SIZE', 16, 1, 512),
+    dbPoolSize,
     dbConnectTimeoutMs: read.integer('DB_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
     dbLockWaitTimeoutSeconds: read.integer('DB_LOCK_WAIT_TIMEOUT_SECONDS', 2, 1, 60),
     txMaxAttempts: read.integer('TX_MAX_ATTEMPTS', 4, 1, 20),
@@ -139,6 +148,12 @@ export function loadConfig(env: Env = process.env): Config {
       365 * 24 * HOUR_MS,
     ),
     shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    admission: {
+      // Twice the pool keeps every connection busy while the next calls wait in line for one.
+      maxInFlight: read.integer('MAX_IN_FLIGHT_CALLS', 2 * dbPoolSize, 1, 100_000),
+      maxQueued: read.integer('MAX_QUEUED_CALLS', 8 * dbPoolSize, 0, 1_000_000),
+      maxQueueWaitMs: read.integer('MAX_QUEUE_WAIT_MS', 1_000, 0, 60_000),
+    },
     logLevel: logLevel as LogLevel,
     secrets: {
       numberIndexKey: read.key('CARD_NUMBER_INDEX_KEY', defaultedSecrets),

@@ -70,6 +70,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     log,
     translateError: translateDatabaseError,
     database: databaseHealth,
+    admission: config.admission,
   });
   const purge = new IdempotencyPurge(dataSource, log);
   purge.start(IDEMPOTENCY_PURGE_INTERVAL_MS);

@@ -27,6 +27,7 @@ export const ErrorReason = {
   CONCURRENCY_CONFLICT: 'CONCURRENCY_CONFLICT',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  OVERLOADED: 'OVERLOADED',
 } as const;
 
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
@@ -43,6 +44,8 @@ export class DomainError extends Error {
     message: string,
     readonly metadata: Readonly<Record<string, string>> = {},
     readonly fieldViolations: readonly FieldViolation[] = [],
+    /** How long the caller should wait before trying again (google.rpc.RetryInfo), when that is known. */
+    readonly retryDelayMs: number | null = null,
   ) {
     super(message);
     this.name = 'DomainError';
@@ -88,5 +91,22 @@ export function sourceTransactionUsed(sourceTransactionId: string): DomainError 
     ErrorReason.SOURCE_TRANSACTION_USED,
     'the source transaction already funded a card; a purchase funds once',
     { sourceTransactionId },
+  );
+}
+
+/**
+ * The retry hint of an overload refusal: about what a full queue takes to drain at a few hundred
+ * calls a second. Callers add their own jitter.
+ */
+const OVERLOAD_RETRY_DELAY_MS = 250;
+
+/** More calls arrived than the service admits; nothing was applied, retry after the delay. */
+export function overloaded(retryDelayMs = OVERLOAD_RETRY_DELAY_MS): DomainError {
+  return new DomainError(
+    ErrorReason.OVERLOADED,
+    'the service is overloaded; retry with the same idempotency key after the delay',
+    {},
+    [],
+    retryDelayMs,
   );
 }

@@ -1,13 +1,13 @@
 import { randomInt } from 'node:crypto';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { currentWorkDeadline } from '../call-deadline';
-import { concurrencyConflict, databaseUnavailable, DomainError } from '../domain/errors';
+import { concurrencyConflict, databaseUnavailable, DomainError, overloaded } from '../domain/errors';
 import type { TransactionScope, UnitOfWork } from '../application/ports';
 import { TypeOrmCardAccessRepository } from './card-access.repository';
 import { TypeOrmGiftCardRepository } from './gift-card.repository';
 import { TypeOrmIdempotencyRepository } from './idempotency.repository';
 import { TypeOrmLedgerRepository } from './ledger.repository';
-import { isDatabaseUnreachable, isRetryableConflict } from './mysql-errors';
+import { isDatabaseUnreachable, isPoolQueueFull, isRetryableConflict } from './mysql-errors';
 
 export interface UnitOfWorkOptions {
   /** Runs of one unit before a deadlock or lock timeout becomes ABORTED. */
@@ -37,6 +37,7 @@ export function translateDatabaseError(error: unknown): unknown {
   if (error instanceof DomainError) return error;
   if (isRetryableConflict(error)) return concurrencyConflict();
   if (isDatabaseUnreachable(error)) return databaseUnavailable();
+  if (isPoolQueueFull(error)) return overloaded();
   return error;
 }
 

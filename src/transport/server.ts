@@ -2,8 +2,10 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { GiftCardServiceService } from '../../gen/giftcard/v1/gift_card_service';
 import type { AppContext } from '../application/ports';
+import type { AdmissionSettings } from '../config';
 import { shuttingDown, type DomainError } from '../domain/errors';
 import type { Logger } from '../logger';
+import { AdmissionControl } from './admission';
 import type { ErrorTranslator } from './error-status';
 import { giftCardService } from './gift-card-service';
 import { loadDescriptorCatalog } from './reflection/descriptor-catalog';
@@ -34,6 +36,7 @@ export interface ServerOptions {
   readonly translateError: ErrorTranslator;
   /** Health follows it: NOT_SERVING while the database is unreachable, SERVING again when it returns. */
   readonly database?: DatabaseHealth;
+  readonly admission: AdmissionSettings;
 }
 
 export interface RunningServer {
@@ -59,6 +62,7 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
       translateError: options.translateError,
       track,
       databaseUp: () => database.isUp(),
+      admission: new AdmissionControl(options.admission),
     }),
   );
   const health = new HealthImplementation();

@@ -2,6 +2,7 @@ import type { handleUnaryCall, ServerUnaryCall, ServiceDefinition, sendUnaryData
 import { callBudget, withWorkDeadline } from '../call-deadline';
 import { databaseUnavailable, invalidArgument, type DomainError } from '../domain/errors';
 import type { Logger } from '../logger';
+import type { AdmissionControl } from './admission';
 import { toServiceError, type ErrorTranslator } from './error-status';
 
 /** Marks a request whose bytes were not a valid message; the handler answers INVALID_ARGUMENT. */
@@ -49,6 +50,8 @@ export interface UnaryContext {
    * UNAVAILABLE instead of each waiting out a connect timeout.
    */
   readonly databaseUp: () => boolean;
+  /** Bounds the calls running at once and waiting their turn, in front of the database pool. */
+  readonly admission: AdmissionControl;
 }
 
 /**
@@ -85,9 +88,8 @@ export function unary<Req, Res>(
     } else if (!context.databaseUp()) {
       work = Promise.reject(databaseUnavailable());
     } else {
-      const handled = Promise.resolve().then(() =>
-        withWorkDeadline(budget?.workByMs ?? null, () => handle(request as Req)),
-      );
+      const workByMs = budget?.workByMs ?? null;
+      const handled = context.admission.run(() => withWorkDeadline(workByMs, () => handle(request as Req)), workByMs);
       work = budget === null ? handled : answerInTime(handled, budget.replyByMs);
     }
     let abandon: (error: DomainError) => void = () => undefined;

@@ -74,5 +74,10 @@ export enum ErrorReason {
    * a purchase funds once (metadata "sourceTransactionId"). The same key and request still replay.
    */
   SOURCE_TRANSACTION_USED = 22,
+  /**
+   * OVERLOADED - UNAVAILABLE: more calls than the service admits at once; nothing was applied. Retry with the
+   * same key after the google.rpc.RetryInfo delay.
+   */
+  OVERLOADED = 23,
   UNRECOGNIZED = -1,
 }
