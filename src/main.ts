@@ -6,13 +6,17 @@ import { createLogger, type Logger } from './logger';
 import { DatabaseHealthMonitor } from './persistence/database-health';
 import { openDatabase } from './persistence/data-source';
 import { warnOfDurabilityRisks } from './persistence/durability-check';
-import { IdempotencyPurge } from './persistence/idempotency-purge';
+import { RetentionSweeper } from './persistence/retention-sweeper';
 import { translateDatabaseError, TypeOrmUnitOfWork } from './persistence/typeorm-unit-of-work';
 import { HmacCardSecrets } from './security/card-secrets';
 import { startServer, type RunningServer } from './transport/server';
 
-/** Expired idempotency keys are swept hourly; retention is at least a day, so no hurry. */
-const IDEMPOTENCY_PURGE_INTERVAL_MS = 3_600_000;
+/**
+ * How often expired records are swept: idempotency records (kept at least a day) and passcode
+ * failure records a cool-down old. Each sweep is a few indexed, batched statements, so a minute
+ * costs little.
+ */
+const RETENTION_SWEEP_INTERVAL_MS = 60_000;
 
 export interface Service {
   readonly server: RunningServer;
@@ -72,11 +76,11 @@ export async function startService(config: Config, log: Logger): Promise<Service
     database: databaseHealth,
     admission: config.admission,
   });
-  const purge = new IdempotencyPurge(dataSource, log);
-  purge.start(IDEMPOTENCY_PURGE_INTERVAL_MS);
+  const sweeper = new RetentionSweeper(dataSource, log, { passcodeCooldownMs: config.passcodeLockoutMs });
+  sweeper.start(RETENTION_SWEEP_INTERVAL_MS);
   log.info('gift card service listening', { port: server.port });
   const stop = async (): Promise<void> => {
-    purge.stop();
+    sweeper.stop();
     await server.shutdown(config.shutdownGraceMs);
     databaseHealth.stop();
     await withinMs(

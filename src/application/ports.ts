@@ -1,7 +1,7 @@
 import type { GiftCard } from '../domain/gift-card';
 import type { LedgerEntry, StoredLedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
-import type { LockoutPolicy } from '../domain/passcode-lockout';
+import type { LockoutPolicy, PasscodeFailures } from '../domain/passcode-lockout';
 
 /** A card about to be inserted: everything but the row id, plus the keyed hash of its number. */
 export interface NewGiftCard extends Omit<GiftCard, 'id'> {
@@ -18,7 +18,7 @@ export interface GiftCardRepository {
   /** A plain read, for answers and for finding ids to lock; never the base of a new balance. */
   findByPublicId(publicId: string): Promise<GiftCard | null>;
   findById(id: bigint): Promise<GiftCard | null>;
-  /** Writes the card's mutable state: balance, status, passcode attempts, successor. */
+  /** Writes the card's mutable state: balance, status, successor. */
   save(card: GiftCard, now: Date): Promise<void>;
 }
 
@@ -51,6 +51,20 @@ export interface IdempotencyRepository {
   /** Inserts the claim; throws IdempotencyKeyTaken when another request holds or held the key. */
   claim(claim: IdempotencyClaim): Promise<void>;
   complete(key: string, sealedResponse: Uint8Array): Promise<void>;
+}
+
+/** Wrong passcodes per card number hash, whether or not a card has that number. */
+export interface PasscodeFailureRepository {
+  /** A plain read: the failures recorded against the number, NO_PASSCODE_FAILURES when none. */
+  find(numberHash: Uint8Array): Promise<PasscodeFailures>;
+  /**
+   * Locks the number's record, creating it when missing, and reads it. Concurrent checks of one
+   * number, known or not, queue here, so parallel guesses cannot pass the limit.
+   */
+  lock(numberHash: Uint8Array): Promise<PasscodeFailures>;
+  save(numberHash: Uint8Array, failures: PasscodeFailures): Promise<void>;
+  /** A right passcode ends the streak. */
+  clear(numberHash: Uint8Array): Promise<void>;
 }
 
 export const AccessRole = { OWNER: 'OWNER', SHARED: 'SHARED' } as const;
@@ -102,6 +116,13 @@ export interface TransactionScope {
   readonly ledger: LedgerRepository;
   readonly idempotency: IdempotencyRepository;
   readonly access: CardAccessRepository;
+  readonly passcodeFailures: PasscodeFailureRepository;
+  /**
+   * From here on the transaction commits even when the call's deadline passes first: the caller
+   * is answered at its deadline and the work finishes behind the answer. For writes no deadline
+   * may undo, such as a wrong passcode that was judged.
+   */
+  shieldFromDeadline(): void;
 }
 
 export interface UnitOfWork {

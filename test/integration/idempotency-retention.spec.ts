@@ -1,6 +1,6 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { createLogger } from '../../src/logger';
-import { IdempotencyPurge } from '../../src/persistence/idempotency-purge';
+import { RetentionSweeper } from '../../src/persistence/retention-sweeper';
 import { issueCard, newKey } from '../support/builders';
 import { useTestService } from '../support/integration-hooks';
 import type { TestService } from '../support/test-service';
@@ -42,8 +42,10 @@ describe('Idempotency retention', () => {
       new Date(Date.now() - 1000),
       expire,
     ]);
-    const purge = new IdempotencyPurge(svc.service.dataSource, createLogger('error'));
-    expect(await purge.sweep()).toBeGreaterThanOrEqual(1);
+    const sweeper = new RetentionSweeper(svc.service.dataSource, createLogger('error'), {
+      passcodeCooldownMs: svc.config.passcodeLockoutMs,
+    });
+    expect((await sweeper.sweep()).idempotencyRecords).toBeGreaterThanOrEqual(1);
     expect(await expiryOf(expire)).toBeUndefined();
     expect(await expiryOf(keep)).toBeDefined();
   });

@@ -35,8 +35,9 @@ export enum ErrorReason {
   /** NOT_CARD_OWNER - PERMISSION_DENIED: an owner-only action by a user the card is only shared with. */
   NOT_CARD_OWNER = 5,
   /**
-   * PASSCODE_LOCKED - RESOURCE_EXHAUSTED: too many wrong passcodes in a row; refused for the cool-down, even with the
-   * right one (metadata "retryAfter").
+   * PASSCODE_LOCKED - RESOURCE_EXHAUSTED: too many wrong passcodes in a row for the card number, whether or not a card
+   * has it; refused for the cool-down, even with the right one. Metadata "retryAfter" and a
+   * google.rpc.RetryInfo say to wait a full cool-down from this call.
    */
   PASSCODE_LOCKED = 6,
   /** CARD_NOT_FOUND - NOT_FOUND: unknown gift_card_id, or one the user has no access to; the same answer for both. */
