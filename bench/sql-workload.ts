@@ -9,7 +9,9 @@ import type { PlannedCall, Workload } from './workload';
  * through a plain mysql2 pool with the service's pool options and nothing else in between. sql-drift-check.ts traces both at the start of every run and stops the bench
  * if they ever differ, so this file cannot silently fall behind the repositories.
  */
-const IDEMPOTENCY_FIND = 'SELECT fingerprint, sealed_response FROM idempotency_record WHERE idempotency_key = ?';
+const IDEMPOTENCY_FIND =
+  'SELECT record_format, fingerprint, sealed_response, sealed_secrets, secrets_expire_at FROM idempotency_record ' +
+  'WHERE idempotency_key = ?';
 const SESSION_ISOLATION = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED';
 const BEGIN = 'START TRANSACTION';
 const CARD_LOCK_BY_NUMBER_HASH =
@@ -18,8 +20,8 @@ const CARD_LOCK_BY_NUMBER_HASH =
 const PASSCODE_FAILURES_FIND =
   'SELECT failed_attempts, locked_until, last_failure_at FROM passcode_failure WHERE number_hash = ?';
 const IDEMPOTENCY_CLAIM =
-  'INSERT INTO idempotency_record (idempotency_key, fingerprint, operation_id, sealed_response, created_at, ' +
-  'expires_at) VALUES (?, ?, ?, NULL, ?, ?)';
+  'INSERT INTO idempotency_record (idempotency_key, record_format, fingerprint, operation_id, sealed_response, ' +
+  'created_at, expires_at) VALUES (?, ?, ?, ?, NULL, ?, ?)';
 const CARD_SAVE =
   'UPDATE gift_card SET balance_minor = ?, status = ?, successor_card_id = ?, updated_at = ? WHERE id = ?';
 const CARD_INSERT =
@@ -28,14 +30,23 @@ const CARD_INSERT =
 const LEDGER_APPEND =
   'INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor, ' +
   'currency, external_ref, refund_of_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const IDEMPOTENCY_COMPLETE = 'UPDATE idempotency_record SET sealed_response = ? WHERE idempotency_key = ?';
+const IDEMPOTENCY_COMPLETE =
+  'UPDATE idempotency_record SET sealed_response = ?, sealed_secrets = ?, secrets_expire_at = ? ' +
+  'WHERE idempotency_key = ?';
 const COMMIT = 'COMMIT';
 const ROLLBACK = 'ROLLBACK';
 
 const DAY_MS = 86_400_000;
-/** Stand-ins of the service's sizes: an HMAC-SHA256 fingerprint and a sealed ~200-byte response. */
+const HOUR_MS = 3_600_000;
+/** The idempotency record format the service writes (RecordFormat.CURRENT). */
+const RECORD_FORMAT = 2;
+/**
+ * Stand-ins of the service's sizes: an HMAC-SHA256 fingerprint, a sealed ~200-byte response, and
+ * a new card's number and passcode sealed apart.
+ */
 const FINGERPRINT = randomBytes(32);
 const SEALED_RESPONSE = randomBytes(228);
+const SEALED_SECRETS = randomBytes(80);
 
 interface LockedCard extends RowDataPacket {
   id: string;
@@ -48,7 +59,14 @@ interface LockedCard extends RowDataPacket {
 /** runOnce's claim of the idempotency key, as IdempotencyRepository.claim writes it; the operation's id. */
 async function claim(connection: PoolConnection, key: string, now: Date): Promise<string> {
   const operationId = randomUUID();
-  await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, operationId, now, new Date(now.getTime() + DAY_MS)]);
+  await connection.query(IDEMPOTENCY_CLAIM, [
+    key,
+    RECORD_FORMAT,
+    FINGERPRINT,
+    operationId,
+    now,
+    new Date(now.getTime() + DAY_MS),
+  ]);
   return operationId;
 }
 
@@ -105,12 +123,12 @@ export class SqlWorkload implements Workload {
   }
 
   /**
-   * Redeem and Reload: runOnce's plain key lookup, then the locked read of the card and of its
-   * number's passcode failures, and the writes.
+   * Redeem and Reload by card number and passcode: no key lookup before the transaction (a
+   * request naming its card by passcode is answered from its key only after the passcode check),
+   * then the locked read of the card and of its number's passcode failures, and the writes.
    */
   private async moveMoney(call: PlannedCall, amountMinor: bigint, entryType: string, externalRef: string | null) {
     const key = call.idempotencyKey;
-    await this.pool.query(IDEMPOTENCY_FIND, [key]);
     await this.inTransaction(async (connection) => {
       const numberHash = this.numberHash(call.card);
       const [rows] = await connection.query<LockedCard[]>(CARD_LOCK_BY_NUMBER_HASH, [numberHash]);
@@ -133,7 +151,7 @@ export class SqlWorkload implements Workload {
         null,
         now,
       ]);
-      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, key]);
+      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, null, null, key]);
     });
   }
 
@@ -176,7 +194,12 @@ export class SqlWorkload implements Workload {
         null,
         now,
       ]);
-      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, key]);
+      await connection.query(IDEMPOTENCY_COMPLETE, [
+        SEALED_RESPONSE,
+        SEALED_SECRETS,
+        new Date(now.getTime() + HOUR_MS),
+        key,
+      ]);
     });
   }
 

@@ -16,6 +16,8 @@ export interface Config {
   readonly passcodeLockoutMs: number;
   readonly idempotencyRetentionMs: number;
   readonly shutdownGraceMs: number;
+  /** How long a stored reply keeps a new card's number and passcode for replay. */
+  readonly cardSecretReplayWindowMs: number;
   readonly admission: AdmissionSettings;
   readonly logLevel: LogLevel;
   readonly secrets: {
@@ -125,6 +127,12 @@ export function loadConfig(env: Env = process.env): Config {
     read.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
   const dbPoolSize = read.integer('DB_POOL_SIZE', 16, 1, 512);
+  const idempotencyRetentionMs = read.integer(
+    'IDEMPOTENCY_RETENTION_MS',
+    MIN_IDEMPOTENCY_RETENTION_MS,
+    MIN_IDEMPOTENCY_RETENTION_MS,
+    365 * 24 * HOUR_MS,
+  );
   const config: Config = {
     databaseUrl,
     dbPoolSize,
@@ -141,13 +149,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxBalanceMinor: read.bigint('MAX_BALANCE_MINOR', 1_000_000n, 1n, 2n ** 62n),
     passcodeMaxAttempts: read.integer('PASSCODE_MAX_ATTEMPTS', 5, 1, 100),
     passcodeLockoutMs: read.integer('PASSCODE_LOCKOUT_MS', 15 * 60_000, 1_000, 7 * 24 * HOUR_MS),
-    idempotencyRetentionMs: read.integer(
-      'IDEMPOTENCY_RETENTION_MS',
-      MIN_IDEMPOTENCY_RETENTION_MS,
-      MIN_IDEMPOTENCY_RETENTION_MS,
-      365 * 24 * HOUR_MS,
-    ),
+    idempotencyRetentionMs,
     shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    // Long enough for a caller to retry through an outage, short enough that a leaked table and
+    // key expose only the last hour's new cards; never longer than the record itself lives.
+    cardSecretReplayWindowMs: read.integer('CARD_SECRET_REPLAY_WINDOW_MS', HOUR_MS, 1_000, idempotencyRetentionMs),
     admission: {
       // Twice the pool keeps every connection busy while the next calls wait in line for one.
       maxInFlight: read.integer('MAX_IN_FLIGHT_CALLS', 2 * dbPoolSize, 1, 100_000),

@@ -12,15 +12,18 @@ import { HmacCardSecrets } from './security/card-secrets';
 import { startServer, type RunningServer } from './transport/server';
 
 /**
- * How often expired records are swept: idempotency records (kept at least a day) and passcode
- * failure records a cool-down old. Each sweep is a few indexed, batched statements, so a minute
- * costs little.
+ * How often expired records are swept: idempotency records (kept at least a day), card secrets
+ * past their replay window, and passcode failure records a cool-down old. Each sweep is a few
+ * indexed, batched statements, so a minute costs little and keeps secrets from outliving their
+ * window by more than that.
  */
 const RETENTION_SWEEP_INTERVAL_MS = 60_000;
 
 export interface Service {
   readonly server: RunningServer;
   readonly dataSource: DataSource;
+  /** Runs one retention sweep now, as the timer does every minute. */
+  sweepExpired(): Promise<void>;
   /** Graceful stop: health NOT_SERVING, drain calls, close the pool; bounded by the grace period. */
   stop(): Promise<void>;
 }
@@ -66,6 +69,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       maxBalanceMinor: config.maxBalanceMinor,
       lockout: { maxFailedAttempts: config.passcodeMaxAttempts, cooldownMs: config.passcodeLockoutMs },
       idempotencyRetentionMs: config.idempotencyRetentionMs,
+      cardSecretReplayWindowMs: config.cardSecretReplayWindowMs,
     },
   };
   const server = await startServer(app, {
@@ -90,7 +94,10 @@ export async function startService(config: Config, log: Logger): Promise<Service
       POOL_CLOSE_TIMEOUT_MS,
     );
   };
-  return { server, dataSource, stop };
+  const sweepExpired = async (): Promise<void> => {
+    await sweeper.sweep();
+  };
+  return { server, dataSource, sweepExpired, stop };
 }
 
 async function main(): Promise<void> {

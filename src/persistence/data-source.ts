@@ -8,6 +8,7 @@ import { PasscodeFailureEntity } from './entities/passcode-failure.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { UniqueFundingReference1764100000000 } from './migrations/1764100000000-unique-funding-reference';
 import { PasscodeFailures1764100001000 } from './migrations/1764100001000-passcode-failures';
+import { IdempotencyRecordFormat1764100002000 } from './migrations/1764100002000-idempotency-record-format';
 import { IdempotencyOperationId1764600000000 } from './migrations/1764600000000-idempotency-operation-id';
 
 export interface DatabaseOptions {
@@ -27,6 +28,7 @@ export const migrations = [
   InitialSchema1764000000000,
   UniqueFundingReference1764100000000,
   PasscodeFailures1764100001000,
+  IdempotencyRecordFormat1764100002000,
   IdempotencyOperationId1764600000000,
 ];
 

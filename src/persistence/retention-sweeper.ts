@@ -14,13 +14,16 @@ export interface RetentionPolicy {
 /** What one sweep removed. */
 export interface SweepResult {
   readonly idempotencyRecords: number;
+  readonly cardSecrets: number;
   readonly passcodeFailures: number;
 }
 
 /**
  * Removes what the service keeps only for a while: idempotency records past their retention
- * (never under 24 h, see config) and passcode failure records a cool-down old. Without it those
- * tables grow with every call. A failed sweep is logged and retried at the next interval.
+ * (never under 24 h, see config), new cards' numbers and passcodes in stored replies past their
+ * replay window, and passcode failure records a cool-down old. Without it those tables grow with
+ * every call, and card secrets outlive any retry that could need them. A failed sweep is logged
+ * and retried at the next interval.
  */
 export class RetentionSweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -37,6 +40,11 @@ export class RetentionSweeper {
         'DELETE FROM idempotency_record WHERE expires_at < ? ORDER BY expires_at LIMIT ?',
         now,
       ),
+      cardSecrets: await this.inBatches(
+        `UPDATE idempotency_record SET sealed_secrets = NULL, secrets_expire_at = NULL
+           WHERE secrets_expire_at < ? ORDER BY secrets_expire_at LIMIT ?`,
+        now,
+      ),
       passcodeFailures: await this.inBatches(
         'DELETE FROM passcode_failure WHERE last_failure_at < ? ORDER BY last_failure_at LIMIT ?',
         new Date(now.getTime() - this.policy.passcodeCooldownMs),
@@ -48,7 +56,7 @@ export class RetentionSweeper {
     this.timer = setInterval(() => {
       this.sweep().then(
         (swept) => {
-          if (swept.idempotencyRecords + swept.passcodeFailures > 0) {
+          if (swept.idempotencyRecords + swept.cardSecrets + swept.passcodeFailures > 0) {
             this.log.info('swept expired records', { ...swept });
           }
         },
