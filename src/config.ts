@@ -19,6 +19,7 @@ export interface Config {
   /** How long a stored reply keeps a new card's number and passcode for replay. */
   readonly cardSecretReplayWindowMs: number;
   readonly admission: AdmissionSettings;
+  readonly connections: ConnectionSettings;
   readonly logLevel: LogLevel;
   readonly secrets: {
     readonly numberIndexKey: Buffer;
@@ -34,6 +35,18 @@ export interface AdmissionSettings {
   readonly maxInFlight: number;
   readonly maxQueued: number;
   readonly maxQueueWaitMs: number;
+}
+
+/** What one client may hold of the server: connections, streams, and for how long (issue 10). */
+export interface ConnectionSettings {
+  readonly maxConnections: number;
+  readonly maxConcurrentStreams: number;
+  readonly handshakeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxAgeMs: number;
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  readonly maxHealthWatches: number;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -159,6 +172,16 @@ export function loadConfig(env: Env = process.env): Config {
       maxInFlight: read.integer('MAX_IN_FLIGHT_CALLS', 2 * dbPoolSize, 1, 100_000),
       maxQueued: read.integer('MAX_QUEUED_CALLS', 8 * dbPoolSize, 0, 1_000_000),
       maxQueueWaitMs: read.integer('MAX_QUEUE_WAIT_MS', 1_000, 0, 60_000),
+    },
+    connections: {
+      maxConnections: read.integer('GRPC_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
+      maxConcurrentStreams: read.integer('GRPC_MAX_CONCURRENT_STREAMS', 100, 1, 10_000),
+      handshakeTimeoutMs: read.integer('GRPC_HANDSHAKE_TIMEOUT_MS', 10_000, 100, 600_000),
+      idleTimeoutMs: read.integer('GRPC_CONNECTION_IDLE_MS', 5 * 60_000, 100, 24 * HOUR_MS),
+      maxAgeMs: read.integer('GRPC_CONNECTION_AGE_MS', 30 * 60_000, 1_000, 7 * 24 * HOUR_MS),
+      keepaliveTimeMs: read.integer('GRPC_KEEPALIVE_TIME_MS', 2 * 60_000, 100, 24 * HOUR_MS),
+      keepaliveTimeoutMs: read.integer('GRPC_KEEPALIVE_TIMEOUT_MS', 20_000, 100, 10 * 60_000),
+      maxHealthWatches: read.integer('HEALTH_MAX_WATCHES', 100, 1, 100_000),
     },
     logLevel: logLevel as LogLevel,
     secrets: {

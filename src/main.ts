@@ -78,6 +78,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     log,
     translateError: translateDatabaseError,
     database: databaseHealth,
+    connections: config.connections,
     admission: config.admission,
   });
   const sweeper = new RetentionSweeper(dataSource, log, { passcodeCooldownMs: config.passcodeLockoutMs });

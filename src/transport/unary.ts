@@ -16,6 +16,11 @@ export function isMalformedRequest(request: unknown): request is MalformedReques
   return typeof request === 'object' && request !== null && MALFORMED in request;
 }
 
+/** The answer to a request whose bytes were not a valid message: nothing was touched. */
+export function malformedRequest(): DomainError {
+  return invalidArgument([{ field: '', description: 'request is not a valid protobuf message' }]);
+}
+
 /**
  * grpc-js answers INTERNAL when a request fails to deserialize. Garbage from a client is bad
  * input, not our bug, so decoding failures are caught here and turned into INVALID_ARGUMENT.
@@ -84,7 +89,7 @@ export function unary<Req, Res>(
     const budget = callBudget(deadline instanceof Date ? deadline.getTime() : deadline, started);
     let work: Promise<Res>;
     if (isMalformedRequest(request)) {
-      work = Promise.reject(invalidArgument([{ field: '', description: 'request is not a valid protobuf message' }]));
+      work = Promise.reject(malformedRequest());
     } else if (!context.databaseUp()) {
       work = Promise.reject(databaseUnavailable());
     } else {
