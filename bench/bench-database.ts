@@ -106,7 +106,7 @@ export async function seedCards(
       const batch = cards.slice(start, start + SEED_BATCH_ROWS);
       await connection.query(
         `INSERT INTO gift_card (id, public_id, number_hash, number_last4, passcode_hash, currency, balance_minor,
-           status, failed_passcode_attempts, created_at, updated_at) VALUES ?`,
+           status, created_at, updated_at) VALUES ?`,
         [
           batch.map((card) => [
             card.id,
@@ -117,7 +117,6 @@ export async function seedCards(
             CURRENCY,
             SEED_BALANCE_MINOR.toString(),
             'ACTIVE',
-            0,
             now,
             now,
           ]),
@@ -135,7 +134,7 @@ export async function seedCards(
             SEED_BALANCE_MINOR.toString(),
             SEED_BALANCE_MINOR.toString(),
             CURRENCY,
-            'bench-seed',
+            `bench-seed-${card.id}`, // a purchase funds one card: the funding reference is unique
             now,
           ]),
         ],

@@ -8,12 +8,14 @@ import {
   RedeemResponse,
   ReloadResponse,
 } from '../gen/giftcard/v1/gift_card_service';
+import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { AdmissionControl } from '../src/transport/admission';
 import { unary, withTolerantDecoding, type UnaryContext } from '../src/transport/unary';
 
 /**
  * The transport ceiling: the service's own gRPC stack (grpc-js, the ts-proto codecs, the tolerant
- * decoding and the unary adapter with its tracking) answering each call at once with a response of
+ * decoding, admission control and the unary adapter with its tracking) answering each call at once with a response of
  * the real shape and size. What the service loses against it is application and database time.
  */
 
@@ -61,6 +63,7 @@ function main(): void {
     translateError: (error: unknown) => error,
     track: () => undefined,
     databaseUp: () => true,
+    admission: new AdmissionControl(loadConfig({}).admission),
   };
   const implementation: UntypedServiceImplementation = {};
   for (const method of Object.keys(GiftCardServiceService)) {

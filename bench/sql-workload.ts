@@ -9,42 +9,65 @@ import type { PlannedCall, Workload } from './workload';
  * through a plain mysql2 pool with the service's pool options and nothing else in between. sql-drift-check.ts traces both at the start of every run and stops the bench
  * if they ever differ, so this file cannot silently fall behind the repositories.
  */
-const IDEMPOTENCY_FIND = 'SELECT fingerprint, sealed_response FROM idempotency_record WHERE idempotency_key = ?';
+const IDEMPOTENCY_FIND =
+  'SELECT record_format, fingerprint, sealed_response, sealed_secrets, secrets_expire_at FROM idempotency_record ' +
+  'WHERE idempotency_key = ?';
 const SESSION_ISOLATION = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED';
 const BEGIN = 'START TRANSACTION';
 const CARD_LOCK_BY_NUMBER_HASH =
   'SELECT id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, ' +
-  'failed_passcode_attempts, passcode_locked_until, successor_card_id FROM gift_card WHERE number_hash = ? FOR UPDATE';
+  'successor_card_id FROM gift_card WHERE number_hash = ? FOR UPDATE';
+const PASSCODE_FAILURES_FIND =
+  'SELECT failed_attempts, locked_until, last_failure_at FROM passcode_failure WHERE number_hash = ?';
 const IDEMPOTENCY_CLAIM =
-  'INSERT INTO idempotency_record (idempotency_key, fingerprint, operation_id, sealed_response, created_at, ' +
-  'expires_at) VALUES (?, ?, ?, NULL, ?, ?)';
+  'INSERT INTO idempotency_record (idempotency_key, record_format, fingerprint, operation_id, sealed_response, ' +
+  'created_at, expires_at) VALUES (?, ?, ?, ?, NULL, ?, ?)';
 const CARD_SAVE =
-  'UPDATE gift_card SET balance_minor = ?, status = ?, failed_passcode_attempts = ?, passcode_locked_until = ?, ' +
-  'successor_card_id = ?, updated_at = ? WHERE id = ?';
+  'UPDATE gift_card SET balance_minor = ?, status = ?, successor_card_id = ?, updated_at = ? WHERE id = ?';
 const CARD_INSERT =
   'INSERT INTO gift_card (public_id, number_hash, number_last4, passcode_hash, currency, balance_minor, status, ' +
-  'expires_at, failed_passcode_attempts, passcode_locked_until, successor_card_id, created_at, updated_at) ' +
-  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'expires_at, successor_card_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const LEDGER_APPEND =
   'INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor, ' +
   'currency, external_ref, refund_of_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const IDEMPOTENCY_COMPLETE = 'UPDATE idempotency_record SET sealed_response = ? WHERE idempotency_key = ?';
+const IDEMPOTENCY_COMPLETE =
+  'UPDATE idempotency_record SET sealed_response = ?, sealed_secrets = ?, secrets_expire_at = ? ' +
+  'WHERE idempotency_key = ?';
 const COMMIT = 'COMMIT';
 const ROLLBACK = 'ROLLBACK';
 
 const DAY_MS = 86_400_000;
-/** Stand-ins of the service's sizes: an HMAC-SHA256 fingerprint and a sealed ~200-byte response. */
+const HOUR_MS = 3_600_000;
+/** The idempotency record format the service writes (RecordFormat.CURRENT). */
+const RECORD_FORMAT = 2;
+/**
+ * Stand-ins of the service's sizes: an HMAC-SHA256 fingerprint, a sealed ~200-byte response, and
+ * a new card's number and passcode sealed apart.
+ */
 const FINGERPRINT = randomBytes(32);
 const SEALED_RESPONSE = randomBytes(228);
+const SEALED_SECRETS = randomBytes(80);
 
 interface LockedCard extends RowDataPacket {
   id: string;
   balance_minor: string;
   status: string;
   currency: string;
-  failed_passcode_attempts: number;
-  passcode_locked_until: Date | null;
   successor_card_id: string | null;
+}
+
+/** runOnce's claim of the idempotency key, as IdempotencyRepository.claim writes it; the operation's id. */
+async function claim(connection: PoolConnection, key: string, now: Date): Promise<string> {
+  const operationId = randomUUID();
+  await connection.query(IDEMPOTENCY_CLAIM, [
+    key,
+    RECORD_FORMAT,
+    FINGERPRINT,
+    operationId,
+    now,
+    new Date(now.getTime() + DAY_MS),
+  ]);
+  return operationId;
 }
 
 export interface SqlWorkloadOptions {
@@ -99,27 +122,23 @@ export class SqlWorkload implements Workload {
     return this.pool.end();
   }
 
-  /** Redeem and Reload: runOnce's plain key lookup, then the locked read-modify-write. */
+  /**
+   * Redeem and Reload by card number and passcode: no key lookup before the transaction (a
+   * request naming its card by passcode is answered from its key only after the passcode check),
+   * then the locked read of the card and of its number's passcode failures, and the writes.
+   */
   private async moveMoney(call: PlannedCall, amountMinor: bigint, entryType: string, externalRef: string | null) {
     const key = call.idempotencyKey;
-    await this.pool.query(IDEMPOTENCY_FIND, [key]);
     await this.inTransaction(async (connection) => {
-      const [rows] = await connection.query<LockedCard[]>(CARD_LOCK_BY_NUMBER_HASH, [this.numberHash(call.card)]);
+      const numberHash = this.numberHash(call.card);
+      const [rows] = await connection.query<LockedCard[]>(CARD_LOCK_BY_NUMBER_HASH, [numberHash]);
       const card = rows[0];
       if (card === undefined) throw new Error(`seeded card ${call.card.id} is missing`);
+      await connection.query(PASSCODE_FAILURES_FIND, [numberHash]);
       const now = new Date();
-      const operationId = randomUUID();
-      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, operationId, now, new Date(now.getTime() + DAY_MS)]);
+      const operationId = await claim(connection, key, now);
       const balance = (BigInt(card.balance_minor) + amountMinor).toString();
-      await connection.query(CARD_SAVE, [
-        balance,
-        card.status,
-        card.failed_passcode_attempts,
-        card.passcode_locked_until,
-        card.successor_card_id,
-        now,
-        card.id,
-      ]);
+      await connection.query(CARD_SAVE, [balance, card.status, card.successor_card_id, now, card.id]);
       await connection.query(LEDGER_APPEND, [
         randomUUID(),
         card.id,
@@ -132,14 +151,15 @@ export class SqlWorkload implements Workload {
         null,
         now,
       ]);
-      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, key]);
+      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, null, null, key]);
     });
   }
 
-  /** BalanceInquiry locks the card too, so a wrong passcode could be counted atomically. */
+  /** BalanceInquiry locks the card too, so a wrong passcode is judged under the row lock. */
   private inquiry(card: BenchCard): Promise<void> {
     return this.inTransaction(async (connection) => {
       await connection.query(CARD_LOCK_BY_NUMBER_HASH, [this.numberHash(card)]);
+      await connection.query(PASSCODE_FAILURES_FIND, [this.numberHash(card)]);
     });
   }
 
@@ -147,8 +167,7 @@ export class SqlWorkload implements Workload {
     await this.pool.query(IDEMPOTENCY_FIND, [key]);
     await this.inTransaction(async (connection) => {
       const now = new Date();
-      const operationId = randomUUID();
-      await connection.query(IDEMPOTENCY_CLAIM, [key, FINGERPRINT, operationId, now, new Date(now.getTime() + DAY_MS)]);
+      const operationId = await claim(connection, key, now);
       const amount = ISSUE_AMOUNT_MINOR.toString();
       const [inserted] = await connection.query<ResultSetHeader>(CARD_INSERT, [
         randomUUID(),
@@ -158,8 +177,6 @@ export class SqlWorkload implements Workload {
         CURRENCY,
         amount,
         'ACTIVE',
-        null,
-        0,
         null,
         null,
         now,
@@ -177,7 +194,12 @@ export class SqlWorkload implements Workload {
         null,
         now,
       ]);
-      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, key]);
+      await connection.query(IDEMPOTENCY_COMPLETE, [
+        SEALED_RESPONSE,
+        SEALED_SECRETS,
+        new Date(now.getTime() + HOUR_MS),
+        key,
+      ]);
     });
   }
 

@@ -5,8 +5,9 @@ import { GiftCardServiceClient } from '../gen/giftcard/v1/gift_card_service';
  * The gRPC service config every caller should use (gRFC A6 retries). Retrying is safe here because
  * of the service's rules, not by luck:
  *
- * - UNAVAILABLE: the connection failed, the database was unreachable (DATABASE_UNAVAILABLE) or the
- *   server was stopping (SHUTTING_DOWN). The call may or may not have been applied. Every
+ * - UNAVAILABLE: the connection failed, the database was unreachable (DATABASE_UNAVAILABLE), the
+ *   server was stopping (SHUTTING_DOWN) or admitted no more calls (OVERLOADED, nothing applied; its
+ *   grpc-retry-pushback-ms sets the wait before the retry). The call may or may not have been applied. Every
  *   money-moving RPC carries an idempotency key, and a retry sends the same bytes, so it is applied
  *   once or answered with the first response. Save, share, unshare and update without a key are
  *   idempotent by rule (saving or sharing again changes nothing, an update sets a value), and

@@ -16,6 +16,10 @@ export interface Config {
   readonly passcodeLockoutMs: number;
   readonly idempotencyRetentionMs: number;
   readonly shutdownGraceMs: number;
+  /** How long a stored reply keeps a new card's number and passcode for replay. */
+  readonly cardSecretReplayWindowMs: number;
+  readonly admission: AdmissionSettings;
+  readonly connections: ConnectionSettings;
   readonly logLevel: LogLevel;
   readonly secrets: {
     readonly numberIndexKey: Buffer;
@@ -24,6 +28,25 @@ export interface Config {
   };
   /** Names of the secrets left at their development defaults: fine on a laptop, fatal in production. */
   readonly defaultedSecrets: readonly string[];
+}
+
+/** Admission control: the calls served at once and those waiting for a turn (issue 10). */
+export interface AdmissionSettings {
+  readonly maxInFlight: number;
+  readonly maxQueued: number;
+  readonly maxQueueWaitMs: number;
+}
+
+/** What one client may hold of the server: connections, streams, and for how long (issue 10). */
+export interface ConnectionSettings {
+  readonly maxConnections: number;
+  readonly maxConcurrentStreams: number;
+  readonly handshakeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxAgeMs: number;
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  readonly maxHealthWatches: number;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -79,6 +102,34 @@ class EnvReader {
   }
 }
 
+/** A repeating pattern up to this long, or fewer distinct bytes than this, is not a random key. */
+const WEAK_KEY_PATTERN_BYTES = 16;
+
+/** All zeros, one repeated byte, a short pattern repeated: a placeholder, not a key. */
+function isWeakKey(key: Buffer): boolean {
+  if (new Set(key).size < WEAK_KEY_PATTERN_BYTES) return true;
+  for (let period = 1; period <= WEAK_KEY_PATTERN_BYTES && period < key.length; period++) {
+    if (key.every((byte, i) => byte === key[i % period])) return true;
+  }
+  return false;
+}
+
+/** Each key has one purpose: the same key in two settings, or a weak one, is refused at start. */
+function checkKeys(keys: Readonly<Record<string, Buffer>>, problems: string[]): void {
+  const named = Object.entries(keys);
+  for (const [name, key] of named) {
+    // A key of the wrong length is already reported by the reader.
+    if (key.length === 32 && isWeakKey(key)) {
+      problems.push(`${name} is a weak key (a repeated pattern); generate 32 random bytes`);
+    }
+  }
+  named.forEach(([name, key], i) => {
+    for (const [other, otherKey] of named.slice(i + 1)) {
+      if (key.equals(otherKey)) problems.push(`${name} and ${other} hold the same key; each needs its own`);
+    }
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
   const defaultedSecrets: string[] = [];
@@ -88,9 +139,16 @@ export function loadConfig(env: Env = process.env): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     read.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const dbPoolSize = read.integer('DB_POOL_SIZE', 16, 1, 512);
+  const idempotencyRetentionMs = read.integer(
+    'IDEMPOTENCY_RETENTION_MS',
+    MIN_IDEMPOTENCY_RETENTION_MS,
+    MIN_IDEMPOTENCY_RETENTION_MS,
+    365 * 24 * HOUR_MS,
+  );
   const config: Config = {
     databaseUrl,
-    dbPoolSize: read.integer('DB_POOL_SIZE', 16, 1, 512),
+    dbPoolSize,
     dbConnectTimeoutMs: read.integer('DB_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
     dbLockWaitTimeoutSeconds: read.integer('DB_LOCK_WAIT_TIMEOUT_SECONDS', 2, 1, 60),
     txMaxAttempts: read.integer('TX_MAX_ATTEMPTS', 4, 1, 20),
@@ -104,13 +162,27 @@ export function loadConfig(env: Env = process.env): Config {
     maxBalanceMinor: read.bigint('MAX_BALANCE_MINOR', 1_000_000n, 1n, 2n ** 62n),
     passcodeMaxAttempts: read.integer('PASSCODE_MAX_ATTEMPTS', 5, 1, 100),
     passcodeLockoutMs: read.integer('PASSCODE_LOCKOUT_MS', 15 * 60_000, 1_000, 7 * 24 * HOUR_MS),
-    idempotencyRetentionMs: read.integer(
-      'IDEMPOTENCY_RETENTION_MS',
-      MIN_IDEMPOTENCY_RETENTION_MS,
-      MIN_IDEMPOTENCY_RETENTION_MS,
-      365 * 24 * HOUR_MS,
-    ),
+    idempotencyRetentionMs,
     shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    // Long enough for a caller to retry through an outage, short enough that a leaked table and
+    // key expose only the last hour's new cards; never longer than the record itself lives.
+    cardSecretReplayWindowMs: read.integer('CARD_SECRET_REPLAY_WINDOW_MS', HOUR_MS, 1_000, idempotencyRetentionMs),
+    admission: {
+      // Twice the pool keeps every connection busy while the next calls wait in line for one.
+      maxInFlight: read.integer('MAX_IN_FLIGHT_CALLS', 2 * dbPoolSize, 1, 100_000),
+      maxQueued: read.integer('MAX_QUEUED_CALLS', 8 * dbPoolSize, 0, 1_000_000),
+      maxQueueWaitMs: read.integer('MAX_QUEUE_WAIT_MS', 1_000, 0, 60_000),
+    },
+    connections: {
+      maxConnections: read.integer('GRPC_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
+      maxConcurrentStreams: read.integer('GRPC_MAX_CONCURRENT_STREAMS', 100, 1, 10_000),
+      handshakeTimeoutMs: read.integer('GRPC_HANDSHAKE_TIMEOUT_MS', 10_000, 100, 600_000),
+      idleTimeoutMs: read.integer('GRPC_CONNECTION_IDLE_MS', 5 * 60_000, 100, 24 * HOUR_MS),
+      maxAgeMs: read.integer('GRPC_CONNECTION_AGE_MS', 30 * 60_000, 1_000, 7 * 24 * HOUR_MS),
+      keepaliveTimeMs: read.integer('GRPC_KEEPALIVE_TIME_MS', 2 * 60_000, 100, 24 * HOUR_MS),
+      keepaliveTimeoutMs: read.integer('GRPC_KEEPALIVE_TIMEOUT_MS', 20_000, 100, 10 * 60_000),
+      maxHealthWatches: read.integer('HEALTH_MAX_WATCHES', 100, 1, 100_000),
+    },
     logLevel: logLevel as LogLevel,
     secrets: {
       numberIndexKey: read.key('CARD_NUMBER_INDEX_KEY', defaultedSecrets),
@@ -119,6 +191,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     defaultedSecrets,
   };
+  checkKeys(
+    {
+      CARD_NUMBER_INDEX_KEY: config.secrets.numberIndexKey,
+      PASSCODE_HASH_KEY: config.secrets.passcodeKey,
+      RESPONSE_SEALING_KEY: config.secrets.sealingKey,
+    },
+    read.problems,
+  );
   if (read.problems.length > 0) {
     throw new Error(`invalid configuration:\n  ${read.problems.join('\n  ')}`);
   }

@@ -6,17 +6,24 @@ import { createLogger, type Logger } from './logger';
 import { DatabaseHealthMonitor } from './persistence/database-health';
 import { openDatabase } from './persistence/data-source';
 import { warnOfDurabilityRisks } from './persistence/durability-check';
-import { IdempotencyPurge } from './persistence/idempotency-purge';
+import { RetentionSweeper } from './persistence/retention-sweeper';
 import { translateDatabaseError, TypeOrmUnitOfWork } from './persistence/typeorm-unit-of-work';
 import { HmacCardSecrets } from './security/card-secrets';
 import { startServer, type RunningServer } from './transport/server';
 
-/** Expired idempotency keys are swept hourly; retention is at least a day, so no hurry. */
-const IDEMPOTENCY_PURGE_INTERVAL_MS = 3_600_000;
+/**
+ * How often expired records are swept: idempotency records (kept at least a day), card secrets
+ * past their replay window, and passcode failure records a cool-down old. Each sweep is a few
+ * indexed, batched statements, so a minute costs little and keeps secrets from outliving their
+ * window by more than that.
+ */
+const RETENTION_SWEEP_INTERVAL_MS = 60_000;
 
 export interface Service {
   readonly server: RunningServer;
   readonly dataSource: DataSource;
+  /** Runs one retention sweep now, as the timer does every minute. */
+  sweepExpired(): Promise<void>;
   /** Graceful stop: health NOT_SERVING, drain calls, close the pool; bounded by the grace period. */
   stop(): Promise<void>;
 }
@@ -62,6 +69,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       maxBalanceMinor: config.maxBalanceMinor,
       lockout: { maxFailedAttempts: config.passcodeMaxAttempts, cooldownMs: config.passcodeLockoutMs },
       idempotencyRetentionMs: config.idempotencyRetentionMs,
+      cardSecretReplayWindowMs: config.cardSecretReplayWindowMs,
     },
   };
   const server = await startServer(app, {
@@ -70,12 +78,14 @@ export async function startService(config: Config, log: Logger): Promise<Service
     log,
     translateError: translateDatabaseError,
     database: databaseHealth,
+    connections: config.connections,
+    admission: config.admission,
   });
-  const purge = new IdempotencyPurge(dataSource, log);
-  purge.start(IDEMPOTENCY_PURGE_INTERVAL_MS);
+  const sweeper = new RetentionSweeper(dataSource, log, { passcodeCooldownMs: config.passcodeLockoutMs });
+  sweeper.start(RETENTION_SWEEP_INTERVAL_MS);
   log.info('gift card service listening', { port: server.port });
   const stop = async (): Promise<void> => {
-    purge.stop();
+    sweeper.stop();
     await server.shutdown(config.shutdownGraceMs);
     databaseHealth.stop();
     await withinMs(
@@ -85,7 +95,10 @@ export async function startService(config: Config, log: Logger): Promise<Service
       POOL_CLOSE_TIMEOUT_MS,
     );
   };
-  return { server, dataSource, stop };
+  const sweepExpired = async (): Promise<void> => {
+    await sweeper.sweep();
+  };
+  return { server, dataSource, sweepExpired, stop };
 }
 
 async function main(): Promise<void> {

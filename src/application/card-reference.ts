@@ -1,6 +1,6 @@
 import { cardNotFound, invalidCardCredentials } from '../domain/errors';
 import type { GiftCard } from '../domain/gift-card';
-import { isLockedOut, passcodeLocked, recordFailedPasscode, recordGoodPasscode } from '../domain/passcode-lockout';
+import { countFailedPasscode, hasPasscodeFailures, isLockedOut, passcodeLocked } from '../domain/passcode-lockout';
 import { accepted, rejected, type Outcome } from './outcome';
 import type { AppContext, TransactionScope } from './ports';
 
@@ -10,11 +10,20 @@ export type CardReference =
   | { readonly kind: 'saved'; readonly giftCardId: string; readonly userId: string };
 
 /**
- * Locks the named card (SELECT ... FOR UPDATE) and checks the caller may use it.
+ * Stands in for a card's public id when the number is unknown: the same length, so verifying
+ * against no card hashes exactly as much as verifying against one.
+ */
+const NO_CARD_ID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Locks the named card (SELECT ... FOR UPDATE) and checks the caller may use it. Every caller
+ * takes it before claiming its idempotency key, so no replay is answered before the passcode is
+ * checked and counted.
  *
- * A wrong passcode is returned as a rejection, not thrown, so the transaction commits the failed
- * attempt: the count must survive the failed call, and counting under the row lock means parallel
- * guesses cannot slip past the limit.
+ * Wrong passcodes are counted per number hash, known or not (issue 10): an unknown number
+ * locks after the same number of guesses, at the same cost, with the same answers. A wrong
+ * passcode is returned as a rejection, not thrown, so the transaction commits its count, and the
+ * transaction is shielded from the call's deadline first, so no cut-off can roll a judged guess back.
  */
 export async function lockReferencedCard(
   ctx: AppContext,
@@ -28,20 +37,26 @@ export async function lockReferencedCard(
     }
     return accepted(card);
   }
-  const card = await tx.cards.lockByNumberHash(ctx.secrets.numberHash(reference.cardNumber));
+  const numberHash = ctx.secrets.numberHash(reference.cardNumber);
+  const card = await tx.cards.lockByNumberHash(numberHash);
+  const failures = await tx.passcodeFailures.find(numberHash);
   const now = ctx.clock.now();
-  if (card === null) {
-    // Spend the same hashing work as for a real card, so timing does not tell the two apart.
-    ctx.secrets.verifyPasscode('', reference.passcode, null);
+  const { lockout } = ctx.limits;
+  if (isLockedOut(failures, now)) return rejected(passcodeLocked(lockout, now));
+  const right = ctx.secrets.verifyPasscode(
+    card?.publicId ?? NO_CARD_ID,
+    reference.passcode,
+    card?.passcodeHash ?? null,
+  );
+  if (!right || card === null) {
+    tx.shieldFromDeadline();
+    // Counted under the number's own lock: for an unknown number nothing else orders the guesses.
+    const counted = countFailedPasscode(await tx.passcodeFailures.lock(numberHash), now, lockout);
+    // Not judged: a concurrent guess at the number locked it since the read above.
+    if (!counted.judged) return rejected(passcodeLocked(lockout, now));
+    await tx.passcodeFailures.save(numberHash, counted.failures);
     return rejected(invalidCardCredentials());
   }
-  if (isLockedOut(card, now)) return rejected(passcodeLocked(card));
-  if (!ctx.secrets.verifyPasscode(card.publicId, reference.passcode, card.passcodeHash)) {
-    await tx.cards.save(recordFailedPasscode(card, now, ctx.limits.lockout), now);
-    return rejected(invalidCardCredentials());
-  }
-  if (card.failedPasscodeAttempts === 0 && card.passcodeLockedUntil === null) return accepted(card);
-  const reset = recordGoodPasscode(card);
-  await tx.cards.save(reset, now);
-  return accepted(reset);
+  if (hasPasscodeFailures(failures)) await tx.passcodeFailures.clear(numberHash);
+  return accepted(card);
 }

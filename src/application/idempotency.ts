@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorReason } from '../domain/errors';
 import type { Outcome } from './outcome';
-import { IdempotencyKeyTaken, type AppContext, type IdempotencyRecord, type TransactionScope } from './ports';
-import { canonicalize, decodeResult, encodeResult } from './replay-codec';
+import {
+  IdempotencyKeyTaken,
+  RecordFormat,
+  type AppContext,
+  type IdempotencyRecord,
+  type SealedReply,
+  type TransactionScope,
+} from './ports';
+import { canonicalize, decodeResult, encodeResult, splitCardSecrets, withoutPasscodes } from './replay-codec';
 
 /** Which request a key guards: the operation's name and everything the caller sent but the key. */
 export interface IdempotentRequest {
@@ -19,10 +26,28 @@ export interface IdempotentRequest {
 export type Claim = () => Promise<string>;
 
 /**
- * The work of one operation. It takes its row locks first, then calls claim() before deciding
- * anything, so a concurrent duplicate waits on the lock or the key and then replays.
+ * The work of one operation. It takes its row locks and checks the caller's passcode first, then
+ * calls claim() before deciding anything, so a concurrent duplicate waits on the lock or the key
+ * and then replays, and no replay is answered to a wrong passcode.
  */
 export type IdempotentWork<R> = (tx: TransactionScope, claim: Claim) => Promise<Outcome<R>>;
+
+/** What a replay compares: the request as each record format fingerprints it. */
+interface RequestFingerprint {
+  readonly request: IdempotentRequest;
+  readonly current: Uint8Array;
+  /** The payload names its card by a passcode, which must be checked before any replay. */
+  readonly namesPasscode: boolean;
+}
+
+function fingerprintOf(ctx: AppContext, request: IdempotentRequest): RequestFingerprint {
+  const { rest, hadPasscode } = withoutPasscodes(request.payload);
+  const current = ctx.secrets.fingerprint(
+    canonicalize({ operation: request.operation, payload: rest }),
+    RecordFormat.CURRENT,
+  );
+  return { request, current, namesPasscode: hadPasscode };
+}
 
 /**
  * Runs the work at most once per idempotency key. The claim is inserted in the same database
@@ -30,8 +55,10 @@ export type IdempotentWork<R> = (tx: TransactionScope, claim: Claim) => Promise<
  */
 export async function runOnce<R>(ctx: AppContext, request: IdempotentRequest, work: IdempotentWork<R>): Promise<R> {
   const { key } = request;
-  const fingerprint = ctx.secrets.fingerprint(canonicalize({ operation: request.operation, payload: request.payload }));
-  if (key !== null) {
+  const fingerprint = fingerprintOf(ctx, request);
+  // A request that names its card by passcode is answered from its key only inside the work,
+  // once the passcode has been checked (and a wrong one counted): never from here.
+  if (key !== null && !fingerprint.namesPasscode) {
     const prior = await ctx.uow.reads.idempotency.find(key);
     if (prior !== null) return replay(ctx, prior, fingerprint) as R;
   }
@@ -45,7 +72,7 @@ export async function runOnce<R>(ctx: AppContext, request: IdempotentRequest, wo
         if (key !== null) {
           const now = ctx.clock.now();
           const expiresAt = new Date(now.getTime() + ctx.limits.idempotencyRetentionMs);
-          await tx.idempotency.claim({ key, fingerprint, operationId, now, expiresAt });
+          await tx.idempotency.claim({ key, fingerprint: fingerprint.current, operationId, now, expiresAt });
         }
         state.operationId = operationId;
         return operationId;
@@ -58,7 +85,7 @@ export async function runOnce<R>(ctx: AppContext, request: IdempotentRequest, wo
         return result;
       }
       if (!claimed) throw new Error(`${request.operation} finished without claiming its idempotency key`);
-      if (key !== null) await tx.idempotency.complete(key, ctx.secrets.seal(encodeResult(result.value)));
+      if (key !== null) await tx.idempotency.complete(key, sealReply(ctx, result.value));
       return result;
     });
   } catch (error) {
@@ -71,13 +98,40 @@ export async function runOnce<R>(ctx: AppContext, request: IdempotentRequest, wo
   return outcome.value;
 }
 
-function replay(ctx: AppContext, record: IdempotencyRecord, fingerprint: Uint8Array): unknown {
-  if (!Buffer.from(record.fingerprint).equals(Buffer.from(fingerprint))) {
+/** A new card's number and passcode are sealed apart, to be replayed only within their window. */
+function sealReply(ctx: AppContext, value: unknown): SealedReply {
+  const { rest, secrets } = splitCardSecrets(value);
+  return {
+    sealedReply: ctx.secrets.sealReply(encodeResult(rest)),
+    sealedSecrets: secrets === null ? null : ctx.secrets.sealReply(encodeResult(secrets)),
+    secretsExpireAt:
+      secrets === null ? null : new Date(ctx.clock.now().getTime() + ctx.limits.cardSecretReplayWindowMs),
+  };
+}
+
+/**
+ * The fingerprint the record was written with. A LEGACY record's covers the passcode too; it is
+ * computed only here, after the work checked the passcode, so comparing it judges nothing.
+ */
+function expectedFingerprint(ctx: AppContext, record: IdempotencyRecord, fingerprint: RequestFingerprint): Uint8Array {
+  if (record.format === RecordFormat.CURRENT) return fingerprint.current;
+  const { operation, payload } = fingerprint.request;
+  return ctx.secrets.fingerprint(canonicalize({ operation, payload }), RecordFormat.LEGACY);
+}
+
+function replay(ctx: AppContext, record: IdempotencyRecord, fingerprint: RequestFingerprint): unknown {
+  if (!Buffer.from(record.fingerprint).equals(Buffer.from(expectedFingerprint(ctx, record, fingerprint)))) {
     throw new DomainError(
       ErrorReason.IDEMPOTENCY_KEY_REUSED,
       'idempotency key was already used for a different request',
     );
   }
-  if (record.sealedResponse === null) throw new Error('committed idempotency record has no response');
-  return decodeResult(ctx.secrets.open(record.sealedResponse));
+  const { reply } = record;
+  if (reply === null) throw new Error('committed idempotency record has no response');
+  const rest = decodeResult(ctx.secrets.openReply(reply.sealedReply, record.format));
+  const { sealedSecrets, secretsExpireAt } = reply;
+  // Past the window the reply still tells the outcome, with the card's number and passcode empty.
+  if (sealedSecrets === null || secretsExpireAt === null || secretsExpireAt <= ctx.clock.now()) return rest;
+  const secrets = decodeResult(ctx.secrets.openReply(sealedSecrets, record.format)) as object;
+  return { ...(rest as object), ...secrets };
 }

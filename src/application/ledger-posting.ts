@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { GiftCard } from '../domain/gift-card';
 import type { EntryType, StoredLedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
-import type { TransactionScope } from './ports';
+import { sourceTransactionUsed } from '../domain/errors';
+import { FundingReferenceUsed, type TransactionScope } from './ports';
 
 export interface Posting {
   /** The card as it is after the change: its balance becomes the entry's balance after. */
@@ -16,20 +17,29 @@ export interface Posting {
   readonly now: Date;
 }
 
-/** Writes the ledger entry for a balance change, in the transaction that saves the card. */
-export function post(tx: TransactionScope, posting: Posting): Promise<StoredLedgerEntry> {
-  return tx.ledger.append({
-    publicId: randomUUID(),
-    cardId: posting.card.id,
-    operationId: posting.operationId,
-    type: posting.type,
-    amountMinor: posting.amountMinor,
-    balanceAfterMinor: posting.card.balanceMinor,
-    currency: posting.card.currency,
-    externalRef: posting.externalRef,
-    refundOfEntryId: posting.refundOfEntryId ?? null,
-    createdAt: posting.now,
-  });
+/**
+ * Writes the ledger entry for a balance change, in the transaction that saves the card. A funding
+ * entry (ISSUE, RELOAD) whose reference already funded one is refused by the ledger's unique key:
+ * a purchase funds once, whatever idempotency key it comes with.
+ */
+export async function post(tx: TransactionScope, posting: Posting): Promise<StoredLedgerEntry> {
+  try {
+    return await tx.ledger.append({
+      publicId: randomUUID(),
+      cardId: posting.card.id,
+      operationId: posting.operationId,
+      type: posting.type,
+      amountMinor: posting.amountMinor,
+      balanceAfterMinor: posting.card.balanceMinor,
+      currency: posting.card.currency,
+      externalRef: posting.externalRef,
+      refundOfEntryId: posting.refundOfEntryId ?? null,
+      createdAt: posting.now,
+    });
+  } catch (error) {
+    if (error instanceof FundingReferenceUsed) throw sourceTransactionUsed(posting.externalRef ?? '');
+    throw error;
+  }
 }
 
 /** Applies a card's new balance and records why, together. */

@@ -39,8 +39,6 @@ export async function createCard(ctx: AppContext, tx: TransactionScope, terms: C
         balanceMinor: terms.balanceMinor,
         status: CardStatus.ACTIVE,
         expiresAt: terms.expiresAt,
-        failedPasscodeAttempts: 0,
-        passcodeLockedUntil: null,
         successorCardId: null,
       });
       return { card, cardNumber, passcode };

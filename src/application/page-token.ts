@@ -18,7 +18,7 @@ const MAX_CARD_ID = 2n ** 63n - 1n;
  */
 export function writePageToken(secrets: CardSecrets, position: PagePosition): string {
   const body = JSON.stringify({ p: TOKEN_PURPOSE, u: position.userId, a: position.afterCardId.toString() });
-  return Buffer.from(secrets.seal(Buffer.from(body, 'utf8'))).toString('base64url');
+  return Buffer.from(secrets.sealPageToken(Buffer.from(body, 'utf8'))).toString('base64url');
 }
 
 /** The card id to continue after; INVALID_ARGUMENT for anything this service did not issue to this user. */
@@ -35,7 +35,7 @@ function openToken(secrets: CardSecrets, token: string): PagePosition | null {
     const sealed = Buffer.from(token, 'base64url');
     // Node's decoder skips characters outside the alphabet; only the canonical spelling is ours.
     if (sealed.toString('base64url') !== token) return null;
-    parsed = JSON.parse(Buffer.from(secrets.open(sealed)).toString('utf8'));
+    parsed = JSON.parse(Buffer.from(secrets.openPageToken(sealed)).toString('utf8'));
   } catch {
     return null;
   }

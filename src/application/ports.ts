@@ -1,7 +1,7 @@
 import type { GiftCard } from '../domain/gift-card';
 import type { LedgerEntry, StoredLedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
-import type { LockoutPolicy } from '../domain/passcode-lockout';
+import type { LockoutPolicy, PasscodeFailures } from '../domain/passcode-lockout';
 
 /** A card about to be inserted: everything but the row id, plus the keyed hash of its number. */
 export interface NewGiftCard extends Omit<GiftCard, 'id'> {
@@ -18,11 +18,12 @@ export interface GiftCardRepository {
   /** A plain read, for answers and for finding ids to lock; never the base of a new balance. */
   findByPublicId(publicId: string): Promise<GiftCard | null>;
   findById(id: bigint): Promise<GiftCard | null>;
-  /** Writes the card's mutable state: balance, status, passcode attempts, successor. */
+  /** Writes the card's mutable state: balance, status, successor. */
   save(card: GiftCard, now: Date): Promise<void>;
 }
 
 export interface LedgerRepository {
+  /** Throws FundingReferenceUsed when a funding entry's external reference already funded one. */
   append(entry: LedgerEntry): Promise<StoredLedgerEntry>;
   /** Locks one entry: refunds of the same redemption serialize on it. */
   lockByPublicId(publicId: string): Promise<StoredLedgerEntry | null>;
@@ -30,9 +31,27 @@ export interface LedgerRepository {
   sumRefunds(redemptionEntryId: bigint): Promise<Minor>;
 }
 
+/**
+ * How an idempotency record's fingerprint and sealed reply were made. LEGACY records (written
+ * before the passcode left the fingerprint) are still read until their retention ends.
+ */
+export const RecordFormat = { LEGACY: 1, CURRENT: 2 } as const;
+export type RecordFormat = (typeof RecordFormat)[keyof typeof RecordFormat];
+
+/** A completed call's reply as stored: card secrets sealed apart, so they can be erased early. */
+export interface SealedReply {
+  readonly sealedReply: Uint8Array;
+  /** A new card's number and passcode, when the reply holds them. */
+  readonly sealedSecrets: Uint8Array | null;
+  /** When the secrets stop being replayed and may be erased; null without secrets. */
+  readonly secretsExpireAt: Date | null;
+}
+
 export interface IdempotencyRecord {
+  readonly format: RecordFormat;
   readonly fingerprint: Uint8Array;
-  readonly sealedResponse: Uint8Array | null;
+  /** Null while the claiming transaction is open (never seen committed). */
+  readonly reply: SealedReply | null;
 }
 
 /** A request's hold on its key, inserted in the transaction that does the work. */
@@ -47,9 +66,23 @@ export interface IdempotencyClaim {
 
 export interface IdempotencyRepository {
   find(key: string): Promise<IdempotencyRecord | null>;
-  /** Inserts the claim; throws IdempotencyKeyTaken when another request holds or held the key. */
+  /** Inserts the claim, in the current record format; throws IdempotencyKeyTaken when the key is held. */
   claim(claim: IdempotencyClaim): Promise<void>;
-  complete(key: string, sealedResponse: Uint8Array): Promise<void>;
+  complete(key: string, reply: SealedReply): Promise<void>;
+}
+
+/** Wrong passcodes per card number hash, whether or not a card has that number. */
+export interface PasscodeFailureRepository {
+  /** A plain read: the failures recorded against the number, NO_PASSCODE_FAILURES when none. */
+  find(numberHash: Uint8Array): Promise<PasscodeFailures>;
+  /**
+   * Locks the number's record, creating it when missing, and reads it. Concurrent checks of one
+   * number, known or not, queue here, so parallel guesses cannot pass the limit.
+   */
+  lock(numberHash: Uint8Array): Promise<PasscodeFailures>;
+  save(numberHash: Uint8Array, failures: PasscodeFailures): Promise<void>;
+  /** A right passcode ends the streak. */
+  clear(numberHash: Uint8Array): Promise<void>;
 }
 
 export const AccessRole = { OWNER: 'OWNER', SHARED: 'SHARED' } as const;
@@ -101,6 +134,13 @@ export interface TransactionScope {
   readonly ledger: LedgerRepository;
   readonly idempotency: IdempotencyRepository;
   readonly access: CardAccessRepository;
+  readonly passcodeFailures: PasscodeFailureRepository;
+  /**
+   * From here on the transaction commits even when the call's deadline passes first: the caller
+   * is answered at its deadline and the work finishes behind the answer. For writes no deadline
+   * may undo, such as a wrong passcode that was judged.
+   */
+  shieldFromDeadline(): void;
 }
 
 export interface UnitOfWork {
@@ -119,9 +159,15 @@ export interface CardSecrets {
   hashPasscode(cardPublicId: string, passcode: string): Uint8Array;
   /** Constant-time; with a null hash it still does the work, so a missing card takes as long. */
   verifyPasscode(cardPublicId: string, passcode: string, hash: Uint8Array | null): boolean;
-  fingerprint(canonicalRequest: string): Uint8Array;
-  seal(plaintext: Uint8Array): Uint8Array;
-  open(sealed: Uint8Array): Uint8Array;
+  /** The fingerprint of a request as the given record format computes it. */
+  fingerprint(canonicalRequest: string, format: RecordFormat): Uint8Array;
+  /** AES-256-GCM for a stored reply, in the current record format. */
+  sealReply(plaintext: Uint8Array): Uint8Array;
+  openReply(sealed: Uint8Array, format: RecordFormat): Uint8Array;
+  /** AES-256-GCM for a page token, under a key of its own. */
+  sealPageToken(plaintext: Uint8Array): Uint8Array;
+  /** Throws when the token was not sealed by this service's page-token key. */
+  openPageToken(sealed: Uint8Array): Uint8Array;
 }
 
 export interface Clock {
@@ -132,6 +178,8 @@ export interface Limits {
   readonly maxBalanceMinor: Minor;
   readonly lockout: LockoutPolicy;
   readonly idempotencyRetentionMs: number;
+  /** How long a stored reply keeps a new card's number and passcode for replay. */
+  readonly cardSecretReplayWindowMs: number;
 }
 
 /** Everything an operation needs, built once by the composition root. */
@@ -146,6 +194,13 @@ export class CardNumberTaken extends Error {
   constructor() {
     super('card number hash already stored');
     this.name = 'CardNumberTaken';
+  }
+}
+
+export class FundingReferenceUsed extends Error {
+  constructor() {
+    super('funding reference already used');
+    this.name = 'FundingReferenceUsed';
   }
 }
 

@@ -38,3 +38,45 @@ export function canonicalize(value: unknown): string {
     return v;
   });
 }
+
+/**
+ * The field no fingerprint holds: a retry is recognised by what it asks for, never by the secret
+ * it proves itself with, so that comparing fingerprints can never judge a passcode.
+ */
+const PASSCODE_FIELD = 'passcode';
+
+/** The request without its passcodes, at any depth, and whether it named a card by one. */
+export function withoutPasscodes(value: unknown): { readonly rest: unknown; readonly hadPasscode: boolean } {
+  let hadPasscode = false;
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (node === null || typeof node !== 'object' || node instanceof Date) return node;
+    const kept: Record<string, unknown> = {};
+    for (const [field, v] of Object.entries(node)) {
+      if (field === PASSCODE_FIELD) hadPasscode = true;
+      else kept[field] = strip(v);
+    }
+    return kept;
+  };
+  const rest = strip(value);
+  return { rest, hadPasscode };
+}
+
+/** The fields of a reply that hold a new card's secrets (IssueVirtualCard, BalanceTransfer, a gift). */
+const CARD_SECRET_FIELDS = ['cardNumber', 'passcode'] as const;
+
+/**
+ * Splits a card's number and passcode out of a reply so they can be sealed and erased apart from
+ * the rest. The reply keeps the fields, emptied, so it still has its shape once they are gone.
+ */
+export function splitCardSecrets(reply: unknown): { readonly rest: unknown; readonly secrets: object | null } {
+  if (reply === null || typeof reply !== 'object') return { rest: reply, secrets: null };
+  const fields = reply as Record<string, unknown>;
+  const secrets: Record<string, unknown> = {};
+  for (const field of CARD_SECRET_FIELDS) {
+    if (typeof fields[field] === 'string' && fields[field] !== '') secrets[field] = fields[field];
+  }
+  if (Object.keys(secrets).length === 0) return { rest: reply, secrets: null };
+  const emptied = Object.fromEntries(Object.keys(secrets).map((field) => [field, '']));
+  return { rest: { ...fields, ...emptied }, secrets };
+}

@@ -23,9 +23,11 @@ export const ErrorReason = {
   CANNOT_SHARE_WITH_SELF: 'CANNOT_SHARE_WITH_SELF',
   SHARE_LIMIT_REACHED: 'SHARE_LIMIT_REACHED',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  SOURCE_TRANSACTION_USED: 'SOURCE_TRANSACTION_USED',
   CONCURRENCY_CONFLICT: 'CONCURRENCY_CONFLICT',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  OVERLOADED: 'OVERLOADED',
 } as const;
 
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
@@ -42,6 +44,8 @@ export class DomainError extends Error {
     message: string,
     readonly metadata: Readonly<Record<string, string>> = {},
     readonly fieldViolations: readonly FieldViolation[] = [],
+    /** How long the caller should wait before trying again (google.rpc.RetryInfo), when that is known. */
+    readonly retryDelayMs: number | null = null,
   ) {
     super(message);
     this.name = 'DomainError';
@@ -79,4 +83,30 @@ export function concurrencyConflict(message = 'the card is busy; retry with the 
 /** The server stopped before the call finished; another instance (or this one, restarted) answers the retry. */
 export function shuttingDown(): DomainError {
   return new DomainError(ErrorReason.SHUTTING_DOWN, 'the server is shutting down; retry with the same idempotency key');
+}
+
+/** The funding reference (a purchase) already funded an issue, a reload or a new-card gift. */
+export function sourceTransactionUsed(sourceTransactionId: string): DomainError {
+  return new DomainError(
+    ErrorReason.SOURCE_TRANSACTION_USED,
+    'the source transaction already funded a card; a purchase funds once',
+    { sourceTransactionId },
+  );
+}
+
+/**
+ * The retry hint of an overload refusal: about what a full queue takes to drain at a few hundred
+ * calls a second. Callers add their own jitter.
+ */
+const OVERLOAD_RETRY_DELAY_MS = 250;
+
+/** More calls arrived than the service admits; nothing was applied, retry after the delay. */
+export function overloaded(retryDelayMs = OVERLOAD_RETRY_DELAY_MS): DomainError {
+  return new DomainError(
+    ErrorReason.OVERLOADED,
+    'the service is overloaded; retry with the same idempotency key after the delay',
+    {},
+    [],
+    retryDelayMs,
+  );
 }

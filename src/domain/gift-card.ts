@@ -19,8 +19,6 @@ export interface GiftCard {
   readonly balanceMinor: Minor;
   readonly status: CardStatus;
   readonly expiresAt: Date | null;
-  readonly failedPasscodeAttempts: number;
-  readonly passcodeLockedUntil: Date | null;
   /** The card that took this card's balance when it was combined or transferred away. */
   readonly successorCardId: bigint | null;
 }

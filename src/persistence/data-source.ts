@@ -4,7 +4,11 @@ import { CardAccessEntity } from './entities/card-access.entity';
 import { GiftCardEntity } from './entities/gift-card.entity';
 import { IdempotencyRecordEntity } from './entities/idempotency-record.entity';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity';
+import { PasscodeFailureEntity } from './entities/passcode-failure.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+import { UniqueFundingReference1764100000000 } from './migrations/1764100000000-unique-funding-reference';
+import { PasscodeFailures1764100001000 } from './migrations/1764100001000-passcode-failures';
+import { IdempotencyRecordFormat1764100002000 } from './migrations/1764100002000-idempotency-record-format';
 import { IdempotencyOperationId1764600000000 } from './migrations/1764600000000-idempotency-operation-id';
 
 export interface DatabaseOptions {
@@ -13,8 +17,20 @@ export interface DatabaseOptions {
   readonly connectTimeoutMs: number;
 }
 
-export const entities = [GiftCardEntity, LedgerEntryEntity, IdempotencyRecordEntity, CardAccessEntity];
-export const migrations = [InitialSchema1764000000000, IdempotencyOperationId1764600000000];
+export const entities = [
+  GiftCardEntity,
+  LedgerEntryEntity,
+  IdempotencyRecordEntity,
+  CardAccessEntity,
+  PasscodeFailureEntity,
+];
+export const migrations = [
+  InitialSchema1764000000000,
+  UniqueFundingReference1764100000000,
+  PasscodeFailures1764100001000,
+  IdempotencyRecordFormat1764100002000,
+  IdempotencyOperationId1764600000000,
+];
 
 export function createDataSource(options: DatabaseOptions): DataSource {
   return new DataSource({

@@ -16,8 +16,6 @@ export function toDomain(row: GiftCardEntity): GiftCard {
     balanceMinor: row.balanceMinor,
     status: row.status as CardStatus,
     expiresAt: row.expiresAt,
-    failedPasscodeAttempts: row.failedPasscodeAttempts,
-    passcodeLockedUntil: row.passcodeLockedUntil,
     successorCardId: row.successorCardId,
   };
 }
@@ -28,8 +26,7 @@ export function toDomain(row: GiftCardEntity): GiftCard {
  * the server's CPU per redemption (docs/benchmarks.md). Same columns, values and locks as before.
  */
 const CARD_COLUMNS =
-  'id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, ' +
-  'failed_passcode_attempts, passcode_locked_until, successor_card_id';
+  'id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, successor_card_id';
 
 /** A gift_card row as mysql2 returns it: BIGINT as decimal strings, DATETIME(3) as Date. */
 interface GiftCardRow {
@@ -41,8 +38,6 @@ interface GiftCardRow {
   readonly balance_minor: string;
   readonly status: string;
   readonly expires_at: Date | null;
-  readonly failed_passcode_attempts: number;
-  readonly passcode_locked_until: Date | null;
   readonly successor_card_id: string | null;
 }
 
@@ -56,8 +51,6 @@ function fromRow(row: GiftCardRow): GiftCard {
     balanceMinor: BigInt(row.balance_minor),
     status: row.status as CardStatus,
     expiresAt: row.expires_at,
-    failedPasscodeAttempts: row.failed_passcode_attempts,
-    passcodeLockedUntil: row.passcode_locked_until,
     successorCardId: row.successor_card_id === null ? null : BigInt(row.successor_card_id),
   };
 }
@@ -73,8 +66,7 @@ export class TypeOrmGiftCardRepository implements GiftCardRepository {
       id = insertIdOf(
         await this.manager.query(
           `INSERT INTO gift_card (public_id, number_hash, number_last4, passcode_hash, currency, balance_minor,
-             status, expires_at, failed_passcode_attempts, passcode_locked_until, successor_card_id, created_at,
-             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             status, expires_at, successor_card_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           [
             card.publicId,
             Buffer.from(card.numberHash),
@@ -84,8 +76,6 @@ export class TypeOrmGiftCardRepository implements GiftCardRepository {
             card.balanceMinor.toString(),
             card.status,
             card.expiresAt,
-            card.failedPasscodeAttempts,
-            card.passcodeLockedUntil,
             card.successorCardId?.toString() ?? null,
             now,
             now,
@@ -105,8 +95,6 @@ export class TypeOrmGiftCardRepository implements GiftCardRepository {
       balanceMinor: card.balanceMinor,
       status: card.status,
       expiresAt: card.expiresAt,
-      failedPasscodeAttempts: card.failedPasscodeAttempts,
-      passcodeLockedUntil: card.passcodeLockedUntil,
       successorCardId: card.successorCardId,
     };
   }
@@ -135,17 +123,8 @@ export class TypeOrmGiftCardRepository implements GiftCardRepository {
 
   async save(card: GiftCard, now: Date): Promise<void> {
     await this.manager.query(
-      `UPDATE gift_card SET balance_minor = ?, status = ?, failed_passcode_attempts = ?, passcode_locked_until = ?,
-         successor_card_id = ?, updated_at = ? WHERE id = ?`,
-      [
-        card.balanceMinor.toString(),
-        card.status,
-        card.failedPasscodeAttempts,
-        card.passcodeLockedUntil,
-        card.successorCardId?.toString() ?? null,
-        now,
-        card.id.toString(),
-      ],
+      'UPDATE gift_card SET balance_minor = ?, status = ?, successor_card_id = ?, updated_at = ? WHERE id = ?',
+      [card.balanceMinor.toString(), card.status, card.successorCardId?.toString() ?? null, now, card.id.toString()],
     );
   }
 

@@ -1,37 +1,73 @@
 import type { EntityManager } from 'typeorm';
 import {
   IdempotencyKeyTaken,
+  RecordFormat,
   type IdempotencyClaim,
   type IdempotencyRecord,
   type IdempotencyRepository,
+  type SealedReply,
 } from '../application/ports';
 import { MySqlErrno, mysqlErrno } from './mysql-errors';
+
+interface IdempotencyRow {
+  readonly record_format: number;
+  readonly fingerprint: Buffer;
+  readonly sealed_response: Buffer | null;
+  readonly sealed_secrets: Buffer | null;
+  readonly secrets_expire_at: Date | null;
+}
+
+function formatOf(stored: number): RecordFormat {
+  if (stored === RecordFormat.LEGACY || stored === RecordFormat.CURRENT) return stored;
+  throw new Error(`idempotency record of unknown format ${stored}`);
+}
 
 export class TypeOrmIdempotencyRepository implements IdempotencyRepository {
   constructor(private readonly manager: EntityManager) {}
 
   /** Written out, not built by TypeORM: every money-moving call runs it (see gift-card.repository.ts). */
   async find(key: string): Promise<IdempotencyRecord | null> {
-    const rows: { fingerprint: Buffer; sealed_response: Buffer | null }[] = await this.manager.query(
-      'SELECT fingerprint, sealed_response FROM idempotency_record WHERE idempotency_key = ?',
+    const rows: IdempotencyRow[] = await this.manager.query(
+      `SELECT record_format, fingerprint, sealed_response, sealed_secrets, secrets_expire_at FROM idempotency_record
+         WHERE idempotency_key = ?`,
       [key],
     );
     const row = rows[0];
-    return row === undefined ? null : { fingerprint: row.fingerprint, sealedResponse: row.sealed_response };
+    if (row === undefined) return null;
+    return {
+      format: formatOf(row.record_format),
+      fingerprint: row.fingerprint,
+      reply:
+        row.sealed_response === null
+          ? null
+          : {
+              sealedReply: row.sealed_response,
+              sealedSecrets: row.sealed_secrets,
+              secretsExpireAt: row.secrets_expire_at,
+            },
+    };
   }
 
   /**
-   * A plain INSERT: a duplicate key means another request holds the key. InnoDB makes this insert
-   * wait while that request's transaction is open, so it fails only once the holder committed.
-   * A missing row is never probed with FOR UPDATE, which would take gap locks and deadlock.
+   * A plain INSERT, always in the current record format: a duplicate key means another request
+   * holds the key. InnoDB makes this insert wait while that request's transaction is open, so it
+   * fails only once the holder committed. A missing row is never probed with FOR UPDATE, which
+   * would take gap locks and deadlock.
    */
   async claim(claim: IdempotencyClaim): Promise<void> {
     try {
       await this.manager.query(
         `INSERT INTO idempotency_record
-           (idempotency_key, fingerprint, operation_id, sealed_response, created_at, expires_at)
-           VALUES (?, ?, ?, NULL, ?, ?)`,
-        [claim.key, Buffer.from(claim.fingerprint), claim.operationId, claim.now, claim.expiresAt],
+           (idempotency_key, record_format, fingerprint, operation_id, sealed_response, created_at, expires_at)
+           VALUES (?, ?, ?, ?, NULL, ?, ?)`,
+        [
+          claim.key,
+          RecordFormat.CURRENT,
+          Buffer.from(claim.fingerprint),
+          claim.operationId,
+          claim.now,
+          claim.expiresAt,
+        ],
       );
     } catch (error) {
       if (mysqlErrno(error) === MySqlErrno.DUPLICATE_KEY) throw new IdempotencyKeyTaken();
@@ -39,10 +75,16 @@ export class TypeOrmIdempotencyRepository implements IdempotencyRepository {
     }
   }
 
-  async complete(key: string, sealedResponse: Uint8Array): Promise<void> {
-    await this.manager.query('UPDATE idempotency_record SET sealed_response = ? WHERE idempotency_key = ?', [
-      Buffer.from(sealedResponse),
-      key,
-    ]);
+  async complete(key: string, reply: SealedReply): Promise<void> {
+    await this.manager.query(
+      `UPDATE idempotency_record SET sealed_response = ?, sealed_secrets = ?, secrets_expire_at = ?
+         WHERE idempotency_key = ?`,
+      [
+        Buffer.from(reply.sealedReply),
+        reply.sealedSecrets === null ? null : Buffer.from(reply.sealedSecrets),
+        reply.secretsExpireAt,
+        key,
+      ],
+    );
   }
 }

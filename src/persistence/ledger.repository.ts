@@ -1,9 +1,13 @@
 import type { EntityManager } from 'typeorm';
 import { EntryType, type LedgerEntry, type StoredLedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
-import type { LedgerRepository } from '../application/ports';
+import { FundingReferenceUsed, type LedgerRepository } from '../application/ports';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity';
 import { insertIdOf } from './inserted-id';
+import { isDuplicateKey } from './mysql-errors';
+
+/** The unique key on a funding entry's external reference (migration 1764100000000). */
+const FUNDING_REFERENCE_KEY = 'uq_ledger_entry_funding_ref';
 
 function toDomain(row: LedgerEntryEntity): StoredLedgerEntry {
   return {
@@ -26,8 +30,9 @@ export class TypeOrmLedgerRepository implements LedgerRepository {
 
   /** Written out, not built by TypeORM: every balance change runs it (see gift-card.repository.ts). */
   async append(entry: LedgerEntry): Promise<StoredLedgerEntry> {
-    const id = insertIdOf(
-      await this.manager.query(
+    let inserted: unknown;
+    try {
+      inserted = await this.manager.query(
         `INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor,
            currency, external_ref, refund_of_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
@@ -42,9 +47,12 @@ export class TypeOrmLedgerRepository implements LedgerRepository {
           entry.refundOfEntryId?.toString() ?? null,
           entry.createdAt,
         ],
-      ),
-    );
-    return { ...entry, id };
+      );
+    } catch (error) {
+      if (isDuplicateKey(error, FUNDING_REFERENCE_KEY)) throw new FundingReferenceUsed();
+      throw error;
+    }
+    return { ...entry, id: insertIdOf(inserted) };
   }
 
   async lockByPublicId(publicId: string): Promise<StoredLedgerEntry | null> {

@@ -78,3 +78,13 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   // mysql2 reports a dead pool connection with a fatal flag and no errno.
   return (shape as { fatal?: unknown } | null)?.fatal === true;
 }
+
+/**
+ * mysql2's pool refuses a connection request once its wait queue is full, with a bare Error and
+ * no code. Admission control keeps calls from reaching that queue; this is the backstop.
+ */
+const POOL_QUEUE_FULL_MESSAGE = 'Queue limit reached.';
+
+export function isPoolQueueFull(error: unknown): boolean {
+  return error instanceof Error && error.message === POOL_QUEUE_FULL_MESSAGE;
+}

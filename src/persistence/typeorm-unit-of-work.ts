@@ -1,13 +1,14 @@
 import { randomInt } from 'node:crypto';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { currentWorkDeadline } from '../call-deadline';
-import { concurrencyConflict, databaseUnavailable, DomainError } from '../domain/errors';
+import { concurrencyConflict, databaseUnavailable, DomainError, overloaded } from '../domain/errors';
 import type { TransactionScope, UnitOfWork } from '../application/ports';
 import { TypeOrmCardAccessRepository } from './card-access.repository';
 import { TypeOrmGiftCardRepository } from './gift-card.repository';
 import { TypeOrmIdempotencyRepository } from './idempotency.repository';
 import { TypeOrmLedgerRepository } from './ledger.repository';
-import { isDatabaseUnreachable, isRetryableConflict } from './mysql-errors';
+import { isDatabaseUnreachable, isPoolQueueFull, isRetryableConflict } from './mysql-errors';
+import { TypeOrmPasscodeFailureRepository } from './passcode-failure.repository';
 
 export interface UnitOfWorkOptions {
   /** Runs of one unit before a deadlock or lock timeout becomes ABORTED. */
@@ -21,14 +22,24 @@ export interface UnitOfWorkOptions {
   readonly databaseReachable?: () => boolean;
 }
 
-function scopeOf(manager: EntityManager): TransactionScope {
+/** The repositories on one manager; `attempt` is the transaction's, absent for plain reads. */
+function scopeOf(manager: EntityManager, attempt?: Attempt): TransactionScope {
   return {
     cards: new TypeOrmGiftCardRepository(manager),
     ledger: new TypeOrmLedgerRepository(manager),
     idempotency: new TypeOrmIdempotencyRepository(manager),
     access: new TypeOrmCardAccessRepository(manager),
+    passcodeFailures: new TypeOrmPasscodeFailureRepository(manager),
+    shieldFromDeadline: () => attempt?.shield(),
   };
 }
+
+/**
+ * How long a shielded attempt may go on after its call's deadline: ample for the few statements
+ * and the commit that record a wrong passcode, even behind another guess's lock. A database that
+ * answers nothing for this long gets the connection destroyed after all.
+ */
+const SHIELDED_ATTEMPT_LIMIT_MS = 10_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -37,6 +48,7 @@ export function translateDatabaseError(error: unknown): unknown {
   if (error instanceof DomainError) return error;
   if (isRetryableConflict(error)) return concurrencyConflict();
   if (isDatabaseUnreachable(error)) return databaseUnavailable();
+  if (isPoolQueueFull(error)) return overloaded();
   return error;
 }
 
@@ -47,12 +59,21 @@ type AttemptPhase = 'connecting' | 'working' | 'committing';
  * One run of the work on one pooled connection, which the call's deadline can cut off. Cutting
  * destroys the connection, so no statement of the attempt, and in particular no COMMIT, can reach
  * the database afterwards; whatever the attempt had not committed is rolled back by the server.
+ * A shielded attempt (one recording a judged wrong passcode) is the exception: the caller is
+ * answered at its deadline all the same, and the attempt runs on to its commit behind the answer.
  */
 class Attempt {
   phase: AttemptPhase = 'connecting';
   private cut = false;
+  private shielded = false;
+  private shieldLimit: NodeJS.Timeout | undefined;
 
   constructor(readonly runner: QueryRunner) {}
+
+  /** From now on a cut-off answers the caller but lets the attempt run on to its commit. */
+  shield(): void {
+    this.shielded = true;
+  }
 
   /** Called once the pooled connection is ours: an attempt already cut gives it straight back, destroyed. */
   connected(): void {
@@ -65,14 +86,41 @@ class Attempt {
 
   cutOff(): AttemptPhase {
     this.cut = true;
-    connectionOf(this.runner)?.destroy();
+    if (this.shielded) {
+      this.shieldLimit = setTimeout(() => {
+        this.kill();
+      }, SHIELDED_ATTEMPT_LIMIT_MS);
+      this.shieldLimit.unref();
+    } else {
+      this.kill();
+    }
     return this.phase;
+  }
+
+  /**
+   * Closes the socket outright. mysql2's destroy() only half-closes it, and the answer to a
+   * statement already sent would still arrive and let the work go on, judging a passcode, say,
+   * for a caller already told the call was cut off. With the socket gone, the statement in flight
+   * fails instead, and nothing after the cut is decided.
+   */
+  private kill(): void {
+    connectionOf(this.runner)?.stream?.destroy();
+  }
+
+  /** The attempt committed or rolled back: its connection goes back to the pool, never to be cut. */
+  finished(): void {
+    clearTimeout(this.shieldLimit);
   }
 }
 
-/** mysql2's pooled connection under TypeORM's query runner, once it has one. */
-function connectionOf(runner: QueryRunner): { destroy(): void } | undefined {
-  return (runner as QueryRunner & { databaseConnection?: { destroy(): void } }).databaseConnection;
+/** mysql2's pooled connection under TypeORM's query runner, once it has one, and its socket. */
+interface PooledConnection {
+  destroy(): void;
+  readonly stream?: { destroy(): void };
+}
+
+function connectionOf(runner: QueryRunner): PooledConnection | undefined {
+  return (runner as QueryRunner & { databaseConnection?: PooledConnection }).databaseConnection;
 }
 
 export class TypeOrmUnitOfWork implements UnitOfWork {
@@ -152,7 +200,7 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
       attempt.connected();
       await this.prepareSession(runner);
       await runner.startTransaction();
-      const result = await work(scopeOf(runner.manager));
+      const result = await work(scopeOf(runner.manager, attempt));
       attempt.phase = 'committing';
       await runner.commitTransaction();
       return result;
@@ -160,6 +208,7 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
+      attempt.finished();
       await runner.release();
     }
   }

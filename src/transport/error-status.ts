@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Metadata, status as GrpcStatus, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { Any } from '../../gen/google/protobuf/any';
-import { BadRequest, ErrorInfo } from '../../gen/google/rpc/error_details';
+import { BadRequest, ErrorInfo, RetryInfo } from '../../gen/google/rpc/error_details';
 import { Status } from '../../gen/google/rpc/status';
 import { DomainError, ErrorReason } from '../domain/errors';
 import type { Logger } from '../logger';
@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 /** The ErrorInfo domain: names the service that owns the reasons (AIP-193). */
 export const ERROR_DOMAIN = 'giftcard.v1';
 const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+const RETRY_PUSHBACK_KEY = 'grpc-retry-pushback-ms';
 
 /** The one table from reason to gRPC code; a reason without a row does not compile. */
 const CODE_BY_REASON: Readonly<Record<ErrorReason, GrpcStatus>> = {
@@ -30,16 +31,23 @@ const CODE_BY_REASON: Readonly<Record<ErrorReason, GrpcStatus>> = {
   [ErrorReason.TRANSFER_AMOUNT_MISMATCH]: GrpcStatus.FAILED_PRECONDITION,
   [ErrorReason.SHARE_LIMIT_REACHED]: GrpcStatus.FAILED_PRECONDITION,
   [ErrorReason.IDEMPOTENCY_KEY_REUSED]: GrpcStatus.ALREADY_EXISTS,
+  [ErrorReason.SOURCE_TRANSACTION_USED]: GrpcStatus.ALREADY_EXISTS,
   [ErrorReason.CONCURRENCY_CONFLICT]: GrpcStatus.ABORTED,
   [ErrorReason.DATABASE_UNAVAILABLE]: GrpcStatus.UNAVAILABLE,
   [ErrorReason.SHUTTING_DOWN]: GrpcStatus.UNAVAILABLE,
+  [ErrorReason.OVERLOADED]: GrpcStatus.UNAVAILABLE,
 };
 
 function packAny(typeName: string, value: Uint8Array): Any {
   return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(value) };
 }
 
-/** The status a DomainError becomes: its code, its message, ErrorInfo and BadRequest details. */
+function durationOf(ms: number): { seconds: bigint; nanos: number } {
+  const whole = Math.floor(ms);
+  return { seconds: BigInt(Math.floor(whole / 1000)), nanos: (whole % 1000) * 1_000_000 };
+}
+
+/** The status a DomainError becomes: its code, its message, ErrorInfo, BadRequest and RetryInfo details. */
 export function domainErrorStatus(error: DomainError): Partial<StatusObject> {
   const code = CODE_BY_REASON[error.reason];
   const details = [
@@ -57,8 +65,15 @@ export function domainErrorStatus(error: DomainError): Partial<StatusObject> {
     }));
     details.push(packAny('google.rpc.BadRequest', BadRequest.encode({ fieldViolations }).finish()));
   }
+  if (error.retryDelayMs !== null) {
+    details.push(
+      packAny('google.rpc.RetryInfo', RetryInfo.encode({ retryDelay: durationOf(error.retryDelayMs) }).finish()),
+    );
+  }
   const metadata = new Metadata();
   metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode({ code, message: error.message, details }).finish()));
+  // gRFC A6 server pushback: a client retrying by service config waits this long, not its own backoff.
+  if (error.retryDelayMs !== null) metadata.set(RETRY_PUSHBACK_KEY, String(Math.floor(error.retryDelayMs)));
   return { code, details: error.message, metadata };
 }
 

@@ -1,11 +1,14 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { GiftCardServiceService } from '../../gen/giftcard/v1/gift_card_service';
 import type { AppContext } from '../application/ports';
+import type { AdmissionSettings, ConnectionSettings } from '../config';
 import { shuttingDown, type DomainError } from '../domain/errors';
 import type { Logger } from '../logger';
+import { AdmissionControl } from './admission';
+import { connectionOptions, listen } from './connection-limits';
 import type { ErrorTranslator } from './error-status';
 import { giftCardService } from './gift-card-service';
+import { HealthService } from './health';
 import { loadDescriptorCatalog } from './reflection/descriptor-catalog';
 import { addReflectionService } from './reflection/reflection-service';
 import { withTolerantDecoding } from './unary';
@@ -34,17 +37,21 @@ export interface ServerOptions {
   readonly translateError: ErrorTranslator;
   /** Health follows it: NOT_SERVING while the database is unreachable, SERVING again when it returns. */
   readonly database?: DatabaseHealth;
+  readonly connections: ConnectionSettings;
+  readonly admission: AdmissionSettings;
 }
 
 export interface RunningServer {
   readonly port: number;
-  readonly health: HealthImplementation;
   /** Health NOT_SERVING, stop accepting, let calls in flight finish within the grace period. */
   shutdown(graceMs: number): Promise<void>;
 }
 
 export async function startServer(app: AppContext, options: ServerOptions): Promise<RunningServer> {
-  const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES });
+  const server = new Server({
+    'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
+    ...connectionOptions(options.connections),
+  });
   /** Each call until it is answered, with the function that answers it early. */
   const inFlight = new Map<Promise<void>, (error: DomainError) => void>();
   const track = (answered: Promise<void>, abandon: (error: DomainError) => void): void => {
@@ -59,31 +66,33 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
       translateError: options.translateError,
       track,
       databaseUp: () => database.isUp(),
+      admission: new AdmissionControl(options.admission),
     }),
   );
-  const health = new HealthImplementation();
+  const health = new HealthService(['', SERVICE_NAME], options.connections.maxHealthWatches);
   let draining = false;
   const reportHealth = (): void => {
-    const status = !draining && database.isUp() ? 'SERVING' : 'NOT_SERVING';
-    health.setStatus('', status);
-    health.setStatus(SERVICE_NAME, status);
+    health.setStatus(!draining && database.isUp() ? 'SERVING' : 'NOT_SERVING');
   };
   reportHealth();
   const unsubscribe = database.onChange(reportHealth);
-  health.addToServer(server);
+  health.addTo(server);
   addReflectionService(server, loadDescriptorCatalog());
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) => {
-      if (error) reject(error);
-      else resolve(bound);
-    });
-  });
+  const listener = await listen(
+    server,
+    ServerCredentials.createInsecure(),
+    { host: options.host, port: options.port },
+    options.connections,
+  );
 
   const shutdown = async (graceMs: number): Promise<void> => {
     draining = true;
     unsubscribe();
     reportHealth();
+    // Watchers have heard NOT_SERVING; a stream left open would hold the drain to its end.
+    health.endWatches();
+    listener.close();
     const drained = new Promise<void>((resolve) => {
       server.tryShutdown(() => {
         resolve();
@@ -108,5 +117,5 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
       server.forceShutdown();
     }
   };
-  return { port, health, shutdown };
+  return { port: listener.port, shutdown };
 }

@@ -2,6 +2,7 @@ import type { handleUnaryCall, ServerUnaryCall, ServiceDefinition, sendUnaryData
 import { callBudget, withWorkDeadline } from '../call-deadline';
 import { databaseUnavailable, invalidArgument, type DomainError } from '../domain/errors';
 import type { Logger } from '../logger';
+import type { AdmissionControl } from './admission';
 import { toServiceError, type ErrorTranslator } from './error-status';
 
 /** Marks a request whose bytes were not a valid message; the handler answers INVALID_ARGUMENT. */
@@ -13,6 +14,11 @@ interface MalformedRequest {
 
 export function isMalformedRequest(request: unknown): request is MalformedRequest {
   return typeof request === 'object' && request !== null && MALFORMED in request;
+}
+
+/** The answer to a request whose bytes were not a valid message: nothing was touched. */
+export function malformedRequest(): DomainError {
+  return invalidArgument([{ field: '', description: 'request is not a valid protobuf message' }]);
 }
 
 /**
@@ -49,6 +55,8 @@ export interface UnaryContext {
    * UNAVAILABLE instead of each waiting out a connect timeout.
    */
   readonly databaseUp: () => boolean;
+  /** Bounds the calls running at once and waiting their turn, in front of the database pool. */
+  readonly admission: AdmissionControl;
 }
 
 /**
@@ -81,13 +89,12 @@ export function unary<Req, Res>(
     const budget = callBudget(deadline instanceof Date ? deadline.getTime() : deadline, started);
     let work: Promise<Res>;
     if (isMalformedRequest(request)) {
-      work = Promise.reject(invalidArgument([{ field: '', description: 'request is not a valid protobuf message' }]));
+      work = Promise.reject(malformedRequest());
     } else if (!context.databaseUp()) {
       work = Promise.reject(databaseUnavailable());
     } else {
-      const handled = Promise.resolve().then(() =>
-        withWorkDeadline(budget?.workByMs ?? null, () => handle(request as Req)),
-      );
+      const workByMs = budget?.workByMs ?? null;
+      const handled = context.admission.run(() => withWorkDeadline(workByMs, () => handle(request as Req)), workByMs);
       work = budget === null ? handled : answerInTime(handled, budget.replyByMs);
     }
     let abandon: (error: DomainError) => void = () => undefined;

@@ -94,10 +94,12 @@ describe('Card credentials under attack', () => {
     const reasons = await Promise.all(guesses);
     expect(reasons.filter((r) => r === 'INVALID_CARD_CREDENTIALS')).toHaveLength(5);
     expect(reasons.filter((r) => r === 'PASSCODE_LOCKED')).toHaveLength(15);
-    const [[row]] = await db.query<RowDataPacket[]>('SELECT passcode_locked_until FROM gift_card WHERE public_id = ?', [
-      card.giftCardId,
-    ]);
-    expect(row?.passcode_locked_until).toBeInstanceOf(Date);
+    const [[row]] = await db.query<RowDataPacket[]>(
+      `SELECT f.locked_until FROM passcode_failure f JOIN gift_card c ON c.number_hash = f.number_hash
+       WHERE c.public_id = ?`,
+      [card.giftCardId],
+    );
+    expect(row?.locked_until).toBeInstanceOf(Date);
     const rightOne = await everythingSeen(api.balanceInquiry(credentialsOf(card)));
     expect(rightOne.code).toBe(status.RESOURCE_EXHAUSTED);
   });

@@ -1,4 +1,6 @@
-import { status } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, status, type ClientReadableStream } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Connection } from 'mysql2/promise';
 import type { GiftCardApi } from '../support/api';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
@@ -95,5 +97,42 @@ describe('SIGTERM under load', () => {
     await sut.restart();
     for (const request of requests) await api.redeem(request);
     expect(await entryCountOf(db, card.giftCardId)).toBe(3);
+  });
+
+  it('ends health Watch streams on SIGTERM, so a watcher cannot hold the drain for the grace period', async () => {
+    await sut.stopWith('SIGTERM');
+    const graceMs = 30_000;
+    await sut.restart({ SHUTDOWN_GRACE_MS: String(graceMs) });
+    const pkg = loadPackageDefinition(loadSync(healthProtoPath, { keepCase: true, enums: String })) as unknown as {
+      grpc: {
+        health: {
+          v1: {
+            Health: new (
+              address: string,
+              creds: ReturnType<typeof credentials.createInsecure>,
+            ) => { Watch(request: { service: string }): ClientReadableStream<{ status: string }>; close(): void };
+          };
+        };
+      };
+    };
+    const watcher = new pkg.grpc.health.v1.Health(sut.address, credentials.createInsecure());
+    const seen: string[] = [];
+    const stream = watcher.Watch({ service: '' });
+    const ended = new Promise<void>((resolve) => {
+      stream.on('data', (message: { status: string }) => seen.push(message.status));
+      stream.on('error', () => {
+        resolve();
+      });
+      stream.on('end', () => {
+        resolve();
+      });
+    });
+    while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Far below the grace period, far above a drain's usual 0.1 s on a loaded machine.
+    const stopped = await sut.stopWith('SIGTERM', graceMs / 3);
+    expect(stopped).toMatchObject({ code: 0, signal: null });
+    await ended;
+    expect(seen).toEqual(['SERVING', 'NOT_SERVING']);
+    watcher.close();
   });
 });

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { Connection } from 'mysql2/promise';
-import { credentialsOf, issueCard, newKey } from '../support/builders';
+import { credentialsOf, issueCard, newKey, newPurchase } from '../support/builders';
 import { assertLedgerInvariants, entryCountOf } from '../support/ledger-invariants';
 import { rpcError } from '../support/rpc-error';
 import { rawConnection } from '../support/test-database';
@@ -61,7 +61,13 @@ describe('A call on a card whose row another session holds', () => {
     await holdRowLock(card.giftCardId);
     const error = await rpcError(
       patientSvc.api.reload(
-        { idempotencyKey: newKey(), ...credentialsOf(card), amount: 5n, currency: 'USD', sourceTransactionId: 'p-1' },
+        {
+          idempotencyKey: newKey(),
+          ...credentialsOf(card),
+          amount: 5n,
+          currency: 'USD',
+          sourceTransactionId: newPurchase(),
+        },
         { deadlineMs: 3_000 },
       ),
     );

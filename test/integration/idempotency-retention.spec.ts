@@ -1,6 +1,6 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { createLogger } from '../../src/logger';
-import { IdempotencyPurge } from '../../src/persistence/idempotency-purge';
+import { RetentionSweeper } from '../../src/persistence/retention-sweeper';
 import { issueCard, newKey } from '../support/builders';
 import { useTestService } from '../support/integration-hooks';
 import type { TestService } from '../support/test-service';
@@ -26,7 +26,7 @@ describe('Idempotency retention', () => {
   it('keeps a key at least 24 hours', async () => {
     const key = newKey();
     const before = Date.now();
-    await svc.api.issueVirtualCard({ idempotencyKey: key, amount: 1n, currency: 'USD', sourceTransactionId: 'p' });
+    await svc.api.issueVirtualCard({ idempotencyKey: key, amount: 1n, currency: 'USD', sourceTransactionId: key });
     const expiresAt = await expiryOf(key);
     expect(expiresAt!.getTime()).toBeGreaterThanOrEqual(before + DAY_MS);
   });
@@ -36,14 +36,16 @@ describe('Idempotency retention', () => {
     const expire = newKey();
     await issueCard(svc.api);
     for (const key of [keep, expire]) {
-      await svc.api.issueVirtualCard({ idempotencyKey: key, amount: 1n, currency: 'USD', sourceTransactionId: 'p' });
+      await svc.api.issueVirtualCard({ idempotencyKey: key, amount: 1n, currency: 'USD', sourceTransactionId: key });
     }
     await db.query('UPDATE idempotency_record SET expires_at = ? WHERE idempotency_key = ?', [
       new Date(Date.now() - 1000),
       expire,
     ]);
-    const purge = new IdempotencyPurge(svc.service.dataSource, createLogger('error'));
-    expect(await purge.sweep()).toBeGreaterThanOrEqual(1);
+    const sweeper = new RetentionSweeper(svc.service.dataSource, createLogger('error'), {
+      passcodeCooldownMs: svc.config.passcodeLockoutMs,
+    });
+    expect((await sweeper.sweep()).idempotencyRecords).toBeGreaterThanOrEqual(1);
     expect(await expiryOf(expire)).toBeUndefined();
     expect(await expiryOf(keep)).toBeDefined();
   });

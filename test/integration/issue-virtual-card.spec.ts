@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { GiftCardStatus } from '../../gen/giftcard/v1/gift_card';
 import { isLuhnValid } from '../../src/domain/card-number';
-import { issueCard, newKey } from '../support/builders';
+import { issueCard, newKey, newPurchase } from '../support/builders';
 import { entryCountOf } from '../support/ledger-invariants';
 import { rpcError } from '../support/rpc-error';
 import { useTestService } from '../support/integration-hooks';
@@ -22,7 +22,7 @@ const validRequest = () => ({
   idempotencyKey: newKey(),
   amount: 2_500n,
   currency: 'USD',
-  sourceTransactionId: 'purchase-1',
+  sourceTransactionId: newPurchase(),
 });
 
 describe('IssueVirtualCard', () => {

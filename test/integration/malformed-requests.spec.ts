@@ -169,3 +169,54 @@ describe('Malformed requests', () => {
     },
   );
 });
+
+/** A streaming call's first answer: the status it ended with, or OK once a message arrived. */
+function firstAnswer(stream: NodeJS.EventEmitter & { cancel(): void }): Promise<status> {
+  return new Promise((resolve) => {
+    stream.on('data', () => {
+      stream.cancel();
+      resolve(status.OK);
+    });
+    stream.on('error', (error: ServiceError) => {
+      resolve(error.code);
+    });
+    stream.on('end', () => {
+      resolve(status.OK);
+    });
+  });
+}
+
+// Reflection answers garbage on its own stream: server-reflection.spec.ts.
+describe('Malformed requests to health', () => {
+  /**
+   * Bytes the libraries' protobufjs decoder refuses; it reads invalid UTF-8 and a string cut short
+   * as a service name, which is then answered as one (NOT_FOUND).
+   */
+  const garbage = [
+    // The end-group wire type, which proto3 never uses.
+    Buffer.from([0x0c]),
+    // A varint that never ends.
+    Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+    Buffer.from('not a protobuf message at all'),
+  ];
+
+  it('answers garbage sent to grpc.health.v1.Health/Check with INVALID_ARGUMENT', async () => {
+    for (const bytes of garbage) {
+      expect((await callRaw('/grpc.health.v1.Health/Check', bytes)).code).toBe(status.INVALID_ARGUMENT);
+    }
+  });
+
+  it('answers garbage sent to grpc.health.v1.Health/Watch with INVALID_ARGUMENT', async () => {
+    for (const bytes of garbage) {
+      const stream = raw.makeServerStreamRequest(
+        '/grpc.health.v1.Health/Watch',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        bytes,
+        new Metadata(),
+        { deadline: Date.now() + 20_000 },
+      );
+      expect(await firstAnswer(stream)).toBe(status.INVALID_ARGUMENT);
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { credentials } from '@grpc/grpc-js';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { GiftCardServiceClient } from '../../gen/giftcard/v1/gift_card_service';
 import { GiftCardApi } from '../support/api';
-import { issueCard, newKey } from '../support/builders';
+import { issueCard, newKey, newPurchase } from '../support/builders';
 import { settle, type DecodedRpcError } from '../support/rpc-error';
 import { useTestService } from '../support/integration-hooks';
 import type { TestService } from '../support/test-service';
@@ -140,7 +140,13 @@ class Run {
         const amount = this.amount(500);
         return this.record(
           kind,
-          api.reload({ idempotencyKey: newKey(), ...naming, amount, currency: 'USD', sourceTransactionId: 'reload' }),
+          api.reload({
+            idempotencyKey: newKey(),
+            ...naming,
+            amount,
+            currency: 'USD',
+            sourceTransactionId: newPurchase(),
+          }),
           () => {
             this.tally.reloaded += amount;
           },
@@ -232,7 +238,7 @@ class Run {
             recipientUserId: recipient,
             amount,
             currency: 'USD',
-            sourceTransactionId: 'gift-purchase',
+            sourceTransactionId: newPurchase(),
           }),
           (r) => {
             this.tally.issued += amount;

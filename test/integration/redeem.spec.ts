@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { Connection } from 'mysql2/promise';
-import { credentialsOf, issueCard, newKey } from '../support/builders';
+import { credentialsOf, issueCard, newKey, newPurchase } from '../support/builders';
 import { expireDirectly } from '../support/direct-rows';
 import { entryCountOf, ledgerSumOf } from '../support/ledger-invariants';
 import { startedTogetherOnCardLock } from '../support/lock-waits';
@@ -195,7 +195,7 @@ describe('Redeem', () => {
       ...credentialsOf(card),
       amount: 100n,
       currency: 'USD',
-      sourceTransactionId: 'top-up',
+      sourceTransactionId: newPurchase(),
     });
     expect((await svc.api.redeem(request)).balance).toBe(50n);
   });

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { Connection } from 'mysql2/promise';
-import { credentialsOf, issueCard, newKey } from '../support/builders';
+import { credentialsOf, issueCard, newKey, newPurchase } from '../support/builders';
 import { entryCountOf } from '../support/ledger-invariants';
 import { rpcError } from '../support/rpc-error';
 import { useTestService } from '../support/integration-hooks';
@@ -21,7 +21,7 @@ const reloadOf = (card: { cardNumber: string; passcode: string }, amount: bigint
   ...credentialsOf(card),
   amount,
   currency,
-  sourceTransactionId: 'reload-purchase',
+  sourceTransactionId: newPurchase(),
 });
 
 describe('Reload', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { credentialsOf, issueCard, newKey } from '../support/builders';
+import { credentialsOf, issueCard, newKey, newPurchase } from '../support/builders';
 import { rpcError } from '../support/rpc-error';
 import { useTestService } from '../support/integration-hooks';
 import type { TestService } from '../support/test-service';
@@ -15,7 +15,7 @@ useTestService((started) => {
 const redeemBy = (ref: { giftCardId: string; userId: string }, amount = 100n) =>
   svc.api.redeem({ idempotencyKey: newKey(), ...ref, amount, currency: 'USD' });
 const reloadBy = (ref: { giftCardId: string; userId: string }, amount = 100n) =>
-  svc.api.reload({ idempotencyKey: newKey(), ...ref, amount, currency: 'USD', sourceTransactionId: 'top-up' });
+  svc.api.reload({ idempotencyKey: newKey(), ...ref, amount, currency: 'USD', sourceTransactionId: newPurchase() });
 
 /** Every operation that names an existing card, in its saved-card form. */
 const everyOperation = (ref: { giftCardId: string; userId: string }) => [

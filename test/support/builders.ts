@@ -4,6 +4,9 @@ import type { GiftCardApi } from './api';
 
 export const newKey = (): string => `test-${randomUUID()}`;
 
+/** A fresh funding reference: a purchase funds one card (issue, reload or gift) once. */
+export const newPurchase = (): string => `purchase-${randomUUID()}`;
+
 /** A freshly issued card; tests name it by these credentials. */
 export function issueCard(
   api: GiftCardApi,
@@ -13,7 +16,7 @@ export function issueCard(
     idempotencyKey: newKey(),
     amount: overrides.amount ?? 10_000n,
     currency: overrides.currency ?? 'USD',
-    sourceTransactionId: `purchase-${randomUUID()}`,
+    sourceTransactionId: newPurchase(),
     userId: overrides.userId ?? '',
     expireTime: overrides.expireTime,
   });

@@ -12,8 +12,6 @@ export function aCard(overrides: Partial<GiftCard> = {}): GiftCard {
     balanceMinor: 0n,
     status: CardStatus.ACTIVE,
     expiresAt: null,
-    failedPasscodeAttempts: 0,
-    passcodeLockedUntil: null,
     successorCardId: null,
     ...overrides,
   };

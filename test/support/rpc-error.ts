@@ -1,5 +1,5 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { BadRequest, ErrorInfo } from '../../gen/google/rpc/error_details';
+import { BadRequest, ErrorInfo, RetryInfo } from '../../gen/google/rpc/error_details';
 import { Status } from '../../gen/google/rpc/status';
 
 export interface DecodedRpcError {
@@ -9,6 +9,8 @@ export interface DecodedRpcError {
   readonly reason: string | undefined;
   readonly metadata: Record<string, string>;
   readonly fieldViolations: readonly { field: string; description: string }[];
+  /** google.rpc.RetryInfo's delay in ms, when the answer carries one. */
+  readonly retryDelayMs: number | undefined;
 }
 
 /** Reads an error the way a client must: the code, then google.rpc.Status from the trailer. */
@@ -19,6 +21,7 @@ export function decodeRpcError(error: unknown): DecodedRpcError {
   let reason: string | undefined;
   let metadata: Record<string, string> = {};
   let fieldViolations: { field: string; description: string }[] = [];
+  let retryDelayMs: number | undefined;
   if (detailsBin instanceof Buffer) {
     for (const detail of Status.decode(detailsBin).details) {
       if (detail.typeUrl === 'type.googleapis.com/google.rpc.ErrorInfo') {
@@ -27,6 +30,9 @@ export function decodeRpcError(error: unknown): DecodedRpcError {
         metadata = info.metadata;
       } else if (detail.typeUrl === 'type.googleapis.com/google.rpc.BadRequest') {
         fieldViolations = BadRequest.decode(detail.value).fieldViolations;
+      } else if (detail.typeUrl === 'type.googleapis.com/google.rpc.RetryInfo') {
+        const delay = RetryInfo.decode(detail.value).retryDelay;
+        retryDelayMs = delay === undefined ? 0 : Number(delay.seconds) * 1000 + Math.round(delay.nanos / 1e6);
       }
     }
   }
@@ -37,6 +43,7 @@ export function decodeRpcError(error: unknown): DecodedRpcError {
     reason,
     metadata,
     fieldViolations,
+    retryDelayMs,
   };
 }
 

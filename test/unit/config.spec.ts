@@ -17,4 +17,19 @@ describe('config', () => {
   it('refuses an idempotency retention under 24 hours', () => {
     expect(() => loadConfig({ IDEMPOTENCY_RETENTION_MS: '1000' })).toThrow(/IDEMPOTENCY_RETENTION_MS/);
   });
+
+  it('refuses two settings holding the same key, naming both', () => {
+    const key = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    expect(() => loadConfig({ CARD_NUMBER_INDEX_KEY: key, RESPONSE_SEALING_KEY: key })).toThrow(
+      /CARD_NUMBER_INDEX_KEY and RESPONSE_SEALING_KEY/,
+    );
+  });
+
+  it.each([
+    ['all zeros', '00'.repeat(32)],
+    ['one repeated byte', 'ab'.repeat(32)],
+    ['a repeated short pattern', '0123456789abcdef'.repeat(4)],
+  ])('refuses a weak key: %s', (_name, key) => {
+    expect(() => loadConfig({ PASSCODE_HASH_KEY: key })).toThrow(/PASSCODE_HASH_KEY/);
+  });
 });

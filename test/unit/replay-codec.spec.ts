@@ -1,4 +1,10 @@
-import { canonicalize, decodeResult, encodeResult } from '../../src/application/replay-codec';
+import {
+  canonicalize,
+  decodeResult,
+  encodeResult,
+  splitCardSecrets,
+  withoutPasscodes,
+} from '../../src/application/replay-codec';
 
 describe('replay codec', () => {
   it('round-trips bigints beyond 2^53 and dates exactly', () => {
@@ -9,5 +15,29 @@ describe('replay codec', () => {
   it('gives the same canonical text whatever the key order', () => {
     expect(canonicalize({ b: 1n, a: { d: 'x', c: null } })).toBe(canonicalize({ a: { c: null, d: 'x' }, b: 1n }));
     expect(canonicalize({ amount: 1n })).not.toBe(canonicalize({ amount: 1 }));
+  });
+
+  it('leaves every passcode, at any depth, out of what a fingerprint covers', () => {
+    const redeem = { card: { kind: 'credentials', cardNumber: '4111111111111111', passcode: '12345678' }, amount: 5n };
+    const { rest, hadPasscode } = withoutPasscodes(redeem);
+    expect(hadPasscode).toBe(true);
+    expect(rest).toEqual({ card: { kind: 'credentials', cardNumber: '4111111111111111' }, amount: 5n });
+    expect(canonicalize(withoutPasscodes({ ...redeem, card: { ...redeem.card, passcode: '87654321' } }).rest)).toBe(
+      canonicalize(rest),
+    );
+    expect(withoutPasscodes({ giftCardId: 'g', userId: 'u', when: new Date(0) })).toEqual({
+      rest: { giftCardId: 'g', userId: 'u', when: new Date(0) },
+      hadPasscode: false,
+    });
+  });
+
+  it('seals a new card’s number and passcode apart, leaving the reply its shape', () => {
+    const issued = { giftCardId: 'g', cardNumber: '4111111111111111', passcode: '12345678', balanceMinor: 5n };
+    expect(splitCardSecrets(issued)).toEqual({
+      rest: { giftCardId: 'g', cardNumber: '', passcode: '', balanceMinor: 5n },
+      secrets: { cardNumber: '4111111111111111', passcode: '12345678' },
+    });
+    const handedOver = { giftCardId: 'g', cardNumber: null, passcode: null };
+    expect(splitCardSecrets(handedOver)).toEqual({ rest: handedOver, secrets: null });
   });
 });

@@ -35,8 +35,9 @@ export enum ErrorReason {
   /** NOT_CARD_OWNER - PERMISSION_DENIED: an owner-only action by a user the card is only shared with. */
   NOT_CARD_OWNER = 5,
   /**
-   * PASSCODE_LOCKED - RESOURCE_EXHAUSTED: too many wrong passcodes in a row; refused for the cool-down, even with the
-   * right one (metadata "retryAfter").
+   * PASSCODE_LOCKED - RESOURCE_EXHAUSTED: too many wrong passcodes in a row for the card number, whether or not a card
+   * has it; refused for the cool-down, even with the right one. Metadata "retryAfter" and a
+   * google.rpc.RetryInfo say to wait a full cool-down from this call.
    */
   PASSCODE_LOCKED = 6,
   /** CARD_NOT_FOUND - NOT_FOUND: unknown gift_card_id, or one the user has no access to; the same answer for both. */
@@ -69,5 +70,15 @@ export enum ErrorReason {
   DATABASE_UNAVAILABLE = 20,
   /** SHUTTING_DOWN - UNAVAILABLE: the server stopped before the call finished. Retry with the same key. */
   SHUTTING_DOWN = 21,
+  /**
+   * SOURCE_TRANSACTION_USED - ALREADY_EXISTS: the source_transaction_id already funded an issue, a reload or a new-card gift;
+   * a purchase funds once (metadata "sourceTransactionId"). The same key and request still replay.
+   */
+  SOURCE_TRANSACTION_USED = 22,
+  /**
+   * OVERLOADED - UNAVAILABLE: more calls than the service admits at once; nothing was applied. Retry with the
+   * same key after the google.rpc.RetryInfo delay.
+   */
+  OVERLOADED = 23,
   UNRECOGNIZED = -1,
 }

@@ -50,9 +50,12 @@ export interface IssueVirtualCardRequest {
 export interface IssueVirtualCardResponse {
   /** The new card's opaque public id. */
   giftCardId: string;
-  /** The full 16-digit card number; shown in this response only. */
+  /**
+   * The full 16-digit card number; shown in this response only. A retry with the same
+   * idempotency key replays it for an hour (CARD_SECRET_REPLAY_WINDOW_MS), then returns it empty.
+   */
   cardNumber: string;
-  /** The 8-digit passcode; shown in this response only. */
+  /** The 8-digit passcode; shown in this response only, and replayed like card_number. */
   passcode: string;
   /** The balance in minor units. */
   balance: bigint;
@@ -187,9 +190,12 @@ export interface BalanceTransferRequest {
 export interface BalanceTransferResponse {
   /** The new card's opaque public id. */
   giftCardId: string;
-  /** The new card's full 16-digit number; shown in this response only. */
+  /**
+   * The new card's full 16-digit number; shown in this response only. A retry with the same
+   * idempotency key replays it for an hour (CARD_SECRET_REPLAY_WINDOW_MS), then returns it empty.
+   */
   cardNumber: string;
-  /** The new card's 8-digit passcode; shown in this response only. */
+  /** The new card's 8-digit passcode; shown in this response only, and replayed like card_number. */
   passcode: string;
   /** The new card's balance (the amount moved), in minor units. */
   balance: bigint;
@@ -328,9 +334,12 @@ export interface GiftDigitalCardRequest {
 export interface GiftDigitalCardResponse {
   /** The gifted card's public id. */
   giftCardId: string;
-  /** New-card mode only: the full card number, shown in this response only. */
+  /**
+   * New-card mode only: the full card number, shown in this response only. A retry with the same
+   * idempotency key replays it for an hour (CARD_SECRET_REPLAY_WINDOW_MS), then returns it empty.
+   */
   cardNumber: string;
-  /** New-card mode only: the passcode, shown in this response only. */
+  /** New-card mode only: the passcode, shown in this response only, and replayed like card_number. */
   passcode: string;
   /** The gifted card's balance in minor units. */
   balance: bigint;

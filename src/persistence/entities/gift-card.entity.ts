@@ -1,7 +1,11 @@
 import { Column, Entity, Generated, PrimaryColumn } from 'typeorm';
 import { bigintTransformer } from '../bigint.transformer';
 
-/** The card row. The number and passcode are stored only as keyed hashes (see security/). */
+/**
+ * The card row. The number and passcode are stored only as keyed hashes (see security/). Wrong
+ * passcodes are counted per number in passcode_failure; the table's old failed_passcode_attempts
+ * and passcode_locked_until columns are no longer read or written (see that migration).
+ */
 @Entity({ name: 'gift_card' })
 export class GiftCardEntity {
   @PrimaryColumn({ type: 'bigint', transformer: bigintTransformer })
@@ -31,12 +35,6 @@ export class GiftCardEntity {
 
   @Column({ name: 'expires_at', type: 'datetime', precision: 3, nullable: true })
   expiresAt!: Date | null;
-
-  @Column({ name: 'failed_passcode_attempts', type: 'int' })
-  failedPasscodeAttempts!: number;
-
-  @Column({ name: 'passcode_locked_until', type: 'datetime', precision: 3, nullable: true })
-  passcodeLockedUntil!: Date | null;
 
   @Column({
     name: 'successor_card_id',

@@ -2,13 +2,17 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
  * The claim on an idempotency key, written in the same database transaction as the change it
- * guards. The response is sealed (AES-256-GCM) because a card-creating response holds the card
- * number and passcode.
+ * guards. The response is sealed (AES-256-GCM); a card-creating response's number and passcode
+ * are sealed apart and erased once `secretsExpireAt` has passed.
  */
 @Entity({ name: 'idempotency_record' })
 export class IdempotencyRecordEntity {
   @PrimaryColumn({ name: 'idempotency_key', type: 'varchar', length: 64 })
   key!: string;
+
+  /** 1: fingerprint over the whole request, reply sealed whole; 2: see application/idempotency.ts. */
+  @Column({ name: 'record_format', type: 'tinyint' })
+  recordFormat!: number;
 
   @Column({ type: 'binary', length: 32 })
   fingerprint!: Buffer;
@@ -19,6 +23,12 @@ export class IdempotencyRecordEntity {
 
   @Column({ name: 'sealed_response', type: 'mediumblob', nullable: true })
   sealedResponse!: Buffer | null;
+
+  @Column({ name: 'sealed_secrets', type: 'mediumblob', nullable: true })
+  sealedSecrets!: Buffer | null;
+
+  @Column({ name: 'secrets_expire_at', type: 'datetime', precision: 3, nullable: true })
+  secretsExpireAt!: Date | null;
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;

@@ -1,7 +1,10 @@
 import { Column, Entity, Generated, PrimaryColumn } from 'typeorm';
 import { bigintTransformer } from '../bigint.transformer';
 
-/** An immutable ledger row: inserted once, never updated or deleted. */
+/**
+ * An immutable ledger row: inserted once, never updated or deleted. The schema's generated
+ * `funding_ref` column (not mapped here) makes a funding entry's external reference unique.
+ */
 @Entity({ name: 'ledger_entry' })
 export class LedgerEntryEntity {
   @PrimaryColumn({ type: 'bigint', transformer: bigintTransformer })
@@ -42,4 +45,8 @@ export class LedgerEntryEntity {
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
+
+  /** Set by the migration that made funding references unique, on the duplicates it found. */
+  @Column({ name: 'legacy_duplicate_funding', type: 'boolean' })
+  legacyDuplicateFunding!: boolean;
 }

@@ -1,0 +1,59 @@
+import type { EntityManager } from 'typeorm';
+import type { PasscodeFailureRepository } from '../application/ports';
+import { NO_PASSCODE_FAILURES, type PasscodeFailures } from '../domain/passcode-lockout';
+
+interface PasscodeFailureRow {
+  readonly failed_attempts: number;
+  readonly locked_until: Date | null;
+  readonly last_failure_at: Date | null;
+}
+
+const COLUMNS = 'failed_attempts, locked_until, last_failure_at';
+
+function fromRow(row: PasscodeFailureRow | undefined): PasscodeFailures {
+  if (row === undefined) return NO_PASSCODE_FAILURES;
+  return { failedAttempts: row.failed_attempts, lockedUntil: row.locked_until, lastFailureAt: row.last_failure_at };
+}
+
+/** Written out, not built by TypeORM: every check of a passcode reads it (see gift-card.repository.ts). */
+export class TypeOrmPasscodeFailureRepository implements PasscodeFailureRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async find(numberHash: Uint8Array): Promise<PasscodeFailures> {
+    const rows: PasscodeFailureRow[] = await this.manager.query(
+      `SELECT ${COLUMNS} FROM passcode_failure WHERE number_hash = ?`,
+      [Buffer.from(numberHash)],
+    );
+    return fromRow(rows[0]);
+  }
+
+  /**
+   * The upsert takes the row's exclusive lock whether it inserts or finds the row (an
+   * INSERT ... ON DUPLICATE KEY UPDATE never takes the shared lock a plain duplicate INSERT does,
+   * so two first guesses at one number queue instead of deadlocking).
+   */
+  async lock(numberHash: Uint8Array): Promise<PasscodeFailures> {
+    const hash = Buffer.from(numberHash);
+    await this.manager.query(
+      `INSERT INTO passcode_failure (number_hash, failed_attempts) VALUES (?, 0)
+         ON DUPLICATE KEY UPDATE failed_attempts = failed_attempts`,
+      [hash],
+    );
+    const rows: PasscodeFailureRow[] = await this.manager.query(
+      `SELECT ${COLUMNS} FROM passcode_failure WHERE number_hash = ? FOR UPDATE`,
+      [hash],
+    );
+    return fromRow(rows[0]);
+  }
+
+  async save(numberHash: Uint8Array, failures: PasscodeFailures): Promise<void> {
+    await this.manager.query(
+      'UPDATE passcode_failure SET failed_attempts = ?, locked_until = ?, last_failure_at = ? WHERE number_hash = ?',
+      [failures.failedAttempts, failures.lockedUntil, failures.lastFailureAt, Buffer.from(numberHash)],
+    );
+  }
+
+  async clear(numberHash: Uint8Array): Promise<void> {
+    await this.manager.query('DELETE FROM passcode_failure WHERE number_hash = ?', [Buffer.from(numberHash)]);
+  }
+}
