@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import type { AppContext } from './application/ports';
 import { loadConfig, type Config } from './config';
+import { startEvents } from './events/events';
 import { createLogger, type Logger } from './logger';
 import { DatabaseHealthMonitor } from './persistence/database-health';
+import { MysqlOutboxQueue } from './persistence/event-outbox.repository';
 import { openDatabase } from './persistence/data-source';
 import { warnOfDurabilityRisks } from './persistence/durability-check';
 import { RetentionSweeper } from './persistence/retention-sweeper';
@@ -57,11 +59,13 @@ export async function startService(config: Config, log: Logger): Promise<Service
     log,
   );
   databaseHealth.start();
+  const events = config.events === null ? null : startEvents(config.events, new MysqlOutboxQueue(dataSource), log);
   const app: AppContext = {
     uow: new TypeOrmUnitOfWork(dataSource, {
       maxAttempts: config.txMaxAttempts,
       lockWaitTimeoutSeconds: config.dbLockWaitTimeoutSeconds,
       databaseReachable: () => databaseHealth.isUp(),
+      ...(events === null ? {} : { events: events.outbox }),
     }),
     secrets: new HmacCardSecrets(config.secrets),
     clock: { now: () => new Date() },
@@ -81,12 +85,16 @@ export async function startService(config: Config, log: Logger): Promise<Service
     connections: config.connections,
     admission: config.admission,
   });
+  events?.reportHealth(server.healthDetails);
   const sweeper = new RetentionSweeper(dataSource, log, { passcodeCooldownMs: config.passcodeLockoutMs });
   sweeper.start(RETENTION_SWEEP_INTERVAL_MS);
   log.info('gift card service listening', { port: server.port });
   const stop = async (): Promise<void> => {
     sweeper.stop();
     await server.shutdown(config.shutdownGraceMs);
+    // After the calls: the events they committed may still go out. What does not is sent by the
+    // next process to start, from the outbox.
+    if (events !== null) await withinMs(events.stop(), POOL_CLOSE_TIMEOUT_MS);
     databaseHealth.stop();
     await withinMs(
       dataSource.destroy().catch((error: unknown) => {
