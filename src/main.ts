@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import type { AppContext } from './application/ports';
 import { loadConfig, type Config } from './config';
-import { startEvents } from './events/events';
+import { startEvents, type RunningEvents } from './events/events';
 import { createLogger, type Logger } from './logger';
 import { DatabaseHealthMonitor } from './persistence/database-health';
 import { MysqlOutboxQueue } from './persistence/event-outbox.repository';
@@ -26,6 +26,8 @@ export interface Service {
   readonly dataSource: DataSource;
   /** Runs one retention sweep now, as the timer does every minute. */
   sweepExpired(): Promise<void>;
+  /** This process's outbox relay; null when events are off. */
+  readonly events: RunningEvents | null;
   /** Graceful stop: health NOT_SERVING, drain calls, close the pool; bounded by the grace period. */
   stop(): Promise<void>;
 }
@@ -106,7 +108,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const sweepExpired = async (): Promise<void> => {
     await sweeper.sweep();
   };
-  return { server, dataSource, sweepExpired, stop };
+  return { server, dataSource, sweepExpired, events, stop };
 }
 
 async function main(): Promise<void> {

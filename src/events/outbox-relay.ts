@@ -38,6 +38,7 @@ export class OutboxRelay {
   private lagTimer: NodeJS.Timeout | null = null;
   private lastLag: OutboxLag | null = null;
   private lastPurgeAtMs = 0;
+  private sentCount = 0;
   private readonly lagListeners = new Set<(lag: OutboxLag) => void>();
 
   constructor(
@@ -57,6 +58,11 @@ export class OutboxRelay {
   wake(): void {
     this.woken = true;
     this.wakeUp?.();
+  }
+
+  /** Events this relay published and marked sent since it started. */
+  get sent(): number {
+    return this.sentCount;
   }
 
   /** The last measured lag; null before the first measurement. */
@@ -89,6 +95,7 @@ export class OutboxRelay {
         const { claimed, sent } = await this.queue.sendNext(this.options.batchSize, (events) =>
           this.publisher.publish(events.map(amqpMessage)),
         );
+        this.sentCount += sent;
         if (failures > 0) {
           this.log.info('events flow to the broker again', { afterMs: Date.now() - failingSinceMs, failures });
           failures = 0;

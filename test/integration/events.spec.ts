@@ -368,3 +368,40 @@ describe('Event order per card', () => {
     expect(new Set(sequences).size).toBe(sequences.length);
   });
 });
+
+describe('Events of changes that roll back', () => {
+  /** Runs `work` while the named table refuses inserts matching `when` (a trigger of this test only). */
+  async function whileInsertsFail(table: string, when: string, work: () => Promise<unknown>): Promise<void> {
+    await db.query(`CREATE TRIGGER test_refuse_insert BEFORE INSERT ON ${table} FOR EACH ROW
+      BEGIN IF ${when} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; END IF; END`);
+    try {
+      await work();
+    } finally {
+      await db.query('DROP TRIGGER test_refuse_insert');
+    }
+  }
+
+  it('publishes none of the events a change added before it failed and rolled back', async () => {
+    const source = await issueCard(svc.api, { amount: 1_000n });
+    // The transfer posts its debit, with its event, then fails on the new card's entry.
+    await whileInsertsFail('ledger_entry', "NEW.entry_type = 'TRANSFER_IN'", async () => {
+      await rpcError(
+        svc.api.balanceTransfer({ idempotencyKey: newKey(), ...credentialsOf(source), amount: 400n, currency: 'USD' }),
+      );
+    });
+    expect((await entriesOf(db, source.giftCardId)).map((entry) => entry.type)).toEqual(['ISSUE']);
+    expect(typesOf(await exactlyEventsOf(source, 1))).toEqual([T.GIFT_CARD_EVENT_TYPE_ISSUED]);
+  });
+
+  it('rolls the change back when its events cannot be written: no change goes unannounced', async () => {
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    await whileInsertsFail('event_outbox', "NEW.event_type = 'REDEEMED'", async () => {
+      await rpcError(
+        svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 400n, currency: 'USD' }),
+      );
+    });
+    expect((await svc.api.balanceInquiry(credentialsOf(card))).balance).toBe(1_000n);
+    expect((await entriesOf(db, card.giftCardId)).map((entry) => entry.type)).toEqual(['ISSUE']);
+    expect(typesOf(await exactlyEventsOf(card, 1))).toEqual([T.GIFT_CARD_EVENT_TYPE_ISSUED]);
+  });
+});
