@@ -13,49 +13,54 @@ export interface TappedEvent {
   readonly routingKey: string;
   readonly properties: MessageProperties;
   readonly persistent: boolean;
+  readonly redelivered: boolean;
   /** The message body as it came, to search for what must never be in it. */
   readonly content: Buffer;
   readonly event: GiftCardEvent;
 }
 
+export interface TapOptions {
+  readonly url?: string;
+  readonly bindingKeys?: readonly string[];
+  /**
+   * A durable queue that outlives the tap's connection, as a real consumer's does: while the
+   * broker is away the tap reconnects, and takes up the queue where it was.
+   */
+  readonly durable?: boolean;
+}
+
 const POLL_MS = 25;
+const RECONNECT_MS = 250;
 /** Liveness bound for events to arrive on a loaded machine; the relay is woken at each commit. */
 const ARRIVAL_TIMEOUT_MS = 20_000;
 
+interface Link {
+  readonly model: ChannelModel;
+  readonly channel: Channel;
+}
+
 /**
  * A consumer of the service's events, as another service would bind one: a queue of its own on
- * the events exchange (declared here the way the service declares it), bound with `bindingKeys`.
- * Everything it created is deleted by `close`; it never touches another queue.
+ * the events exchange (declared here the way the service declares it), bound with the given keys,
+ * each delivery acknowledged once recorded. Everything it created is deleted by `close`; it never
+ * touches another queue.
  */
 export class EventTap {
   readonly received: TappedEvent[] = [];
+  /** Times the connection was lost and made again. */
+  reconnects = 0;
+  private link: Link | null = null;
+  private closing = false;
 
   private constructor(
-    private readonly model: ChannelModel,
-    private readonly channel: Channel,
-    private readonly queue: string,
     readonly exchange: string,
+    private readonly queue: string,
+    private readonly options: TapOptions,
   ) {}
 
-  static async open(
-    exchange: string,
-    options: { url?: string; bindingKeys?: readonly string[]; durable?: boolean } = {},
-  ): Promise<EventTap> {
-    const model = await connect(options.url ?? TEST_AMQP_URL);
-    model.on('error', () => undefined);
-    const channel = await model.createChannel();
-    await channel.assertExchange(exchange, 'topic', { durable: true });
-    const durable = options.durable ?? false;
-    const { queue } = await channel.assertQueue(`${exchange}.tap-${randomBytes(4).toString('hex')}`, {
-      durable,
-      exclusive: !durable,
-      autoDelete: !durable,
-    });
-    for (const key of options.bindingKeys ?? ['#']) await channel.bindQueue(queue, exchange, key);
-    const tap = new EventTap(model, channel, queue, exchange);
-    await channel.consume(queue, (message) => {
-      if (message !== null) tap.take(message);
-    });
+  static async open(exchange: string, options: TapOptions = {}): Promise<EventTap> {
+    const tap = new EventTap(exchange, `${exchange}.tap-${randomBytes(4).toString('hex')}`, options);
+    await tap.attach();
     return tap;
   }
 
@@ -83,22 +88,66 @@ export class EventTap {
 
   /** Deletes the queue and, when asked, the exchange; both are this run's own. */
   async close({ deleteExchange = false }: { deleteExchange?: boolean } = {}): Promise<void> {
+    this.closing = true;
+    const link = this.link ?? (await this.connect().catch(() => null));
+    if (link === null) return;
     try {
-      await this.channel.deleteQueue(this.queue);
-      if (deleteExchange) await this.channel.deleteExchange(this.exchange);
+      await link.channel.deleteQueue(this.queue);
+      if (deleteExchange) await link.channel.deleteExchange(this.exchange);
     } finally {
-      await this.model.close().catch(() => undefined);
+      await link.model.close().catch(() => undefined);
     }
   }
 
-  private take(message: ConsumeMessage): void {
+  private async connect(): Promise<Link> {
+    const model = await connect(this.options.url ?? TEST_AMQP_URL);
+    model.on('error', () => undefined);
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    return { model, channel };
+  }
+
+  private async attach(): Promise<void> {
+    const link = await this.connect();
+    const { channel } = link;
+    const durable = this.options.durable ?? false;
+    await channel.assertExchange(this.exchange, 'topic', { durable: true });
+    await channel.assertQueue(this.queue, { durable, exclusive: !durable, autoDelete: !durable });
+    for (const key of this.options.bindingKeys ?? ['#']) await channel.bindQueue(this.queue, this.exchange, key);
+    await channel.consume(this.queue, (message) => {
+      if (message !== null) this.take(channel, message);
+    });
+    this.link = link;
+    link.model.on('close', () => {
+      if (this.link === link) this.link = null;
+      if (durable && !this.closing) void this.reattach();
+    });
+  }
+
+  private async reattach(): Promise<void> {
+    while (!this.closing && this.link === null) {
+      try {
+        await this.attach();
+        this.reconnects++;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+      }
+    }
+  }
+
+  private take(channel: Channel, message: ConsumeMessage): void {
     this.received.push({
       routingKey: message.fields.routingKey,
       properties: message.properties,
       persistent: message.properties.deliveryMode === 2,
+      redelivered: message.fields.redelivered,
       content: message.content,
       event: GiftCardEvent.decode(message.content),
     });
-    this.channel.ack(message);
+    try {
+      channel.ack(message);
+    } catch {
+      // The channel closed under us: the broker delivers the message again, a duplicate to skip.
+    }
   }
 }
