@@ -91,7 +91,7 @@ export function balanceTransfer(ctx: AppContext, command: BalanceTransferCommand
         await tx.access.setPreferred(source.id, owner.userId, false);
       }
       await tx.access.insert({ cardId: created.card.id, userId: owner.userId, role: AccessRole.OWNER, preferred }, now);
-      tx.outbox.add(walletChanged(CardEventType.SAVED, created.card, owner.userId, now));
+      tx.outbox.add(walletChanged(CardEventType.SAVED, created.card, owner.userId, operationId, now));
     }
     return accepted({
       giftCardId: created.card.publicId,

@@ -15,7 +15,7 @@ type WalletEventType =
   | typeof CardEventType.UNSHARED
   | typeof CardEventType.GIFTED;
 
-function cardEvent(card: GiftCard, type: CardEvent['type'], occurredAt: Date): CardEvent {
+function cardEvent(card: GiftCard, type: CardEvent['type'], operationId: string, occurredAt: Date): CardEvent {
   return {
     eventId: randomUUID(),
     type,
@@ -23,7 +23,7 @@ function cardEvent(card: GiftCard, type: CardEvent['type'], occurredAt: Date): C
     giftCardId: card.publicId,
     occurredAt,
     caller: '',
-    operationId: null,
+    operationId,
     ledgerEntryId: null,
     holdId: null,
     amountMinor: 0n,
@@ -41,26 +41,26 @@ function cardEvent(card: GiftCard, type: CardEvent['type'], occurredAt: Date): C
 /** The event of a ledger entry; `card` is the card as the entry left it. */
 export function balanceChanged(card: GiftCard, entry: StoredLedgerEntry): CardEvent {
   return {
-    ...cardEvent(card, EVENT_OF_ENTRY[entry.type], entry.createdAt),
-    operationId: entry.operationId,
+    ...cardEvent(card, EVENT_OF_ENTRY[entry.type], entry.operationId, entry.createdAt),
     ledgerEntryId: entry.publicId,
     amountMinor: entry.amountMinor,
     externalRef: entry.externalRef,
   };
 }
 
-/** The card's status is now `card.status`; the operation that changed it, if it moved money. */
-export function statusChanged(card: GiftCard, operationId: string | null, now: Date): CardEvent {
-  return { ...cardEvent(card, CardEventType.STATUS_CHANGED, now), operationId };
+/** The card's status is now `card.status`, changed by the request `operationId`. */
+export function statusChanged(card: GiftCard, operationId: string, now: Date): CardEvent {
+  return cardEvent(card, CardEventType.STATUS_CHANGED, operationId, now);
 }
 
-/** Who may use the card changed for `userId`; a gift also names its sender. */
+/** Who may use the card changed for `userId`, by the request `operationId`; a gift also names its sender. */
 export function walletChanged(
   type: WalletEventType,
   card: GiftCard,
   userId: string,
+  operationId: string,
   now: Date,
   senderUserId: string | null = null,
 ): CardEvent {
-  return { ...cardEvent(card, type, now), userId, senderUserId };
+  return { ...cardEvent(card, type, operationId, now), userId, senderUserId };
 }

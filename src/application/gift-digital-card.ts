@@ -73,7 +73,7 @@ async function giftNewCard(
     operationId,
     now,
   });
-  tx.outbox.add(walletChanged(CardEventType.GIFTED, issued.card, recipientUserId, now, senderUserId));
+  tx.outbox.add(walletChanged(CardEventType.GIFTED, issued.card, recipientUserId, operationId, now, senderUserId));
   return accepted({
     giftCardId: issued.card.publicId,
     cardNumber: issued.cardNumber,
@@ -101,7 +101,7 @@ async function handOverCard(
   if (card === null) throw cardNotFound();
   // Claim before the ownership check: a concurrent duplicate must replay this gift, not be
   // refused because the sender no longer owns the card it gave away.
-  await claim();
+  const operationId = await claim();
   await assertOwnedBy(tx, card, senderUserId);
   // A closed or lapsed card would be a gift of nothing the recipient could use.
   assertSpendable(card, ctx.clock.now());
@@ -109,7 +109,7 @@ async function handOverCard(
   const now = ctx.clock.now();
   await tx.access.revokeAll(card.id);
   await tx.access.insert({ cardId: card.id, userId: recipientUserId, role: AccessRole.OWNER, preferred: false }, now);
-  tx.outbox.add(walletChanged(CardEventType.GIFTED, card, recipientUserId, now, senderUserId));
+  tx.outbox.add(walletChanged(CardEventType.GIFTED, card, recipientUserId, operationId, now, senderUserId));
   return accepted({
     giftCardId: card.publicId,
     cardNumber: null,

@@ -46,7 +46,9 @@ export function issueVirtualCard(ctx: AppContext, command: IssueVirtualCardComma
       operationId,
       now,
     });
-    if (command.userId !== null) tx.outbox.add(walletChanged(CardEventType.SAVED, issued.card, command.userId, now));
+    if (command.userId !== null) {
+      tx.outbox.add(walletChanged(CardEventType.SAVED, issued.card, command.userId, operationId, now));
+    }
     return accepted({
       giftCardId: issued.card.publicId,
       cardNumber: issued.cardNumber,

@@ -36,7 +36,7 @@ export function saveGiftCard(ctx: AppContext, command: SaveGiftCardCommand): Pro
     // Returned, not thrown: the right passcode was given, and resetting the card's count of wrong
     // ones must commit even though the save is refused.
     if (owner !== null && owner.userId !== command.userId) return rejected(cardOwnedByAnotherUser());
-    await claim();
+    const operationId = await claim();
     if (owner !== null) return accepted(savedCardView({ card, access: owner }));
     const share = await tx.access.find(card.id, command.userId);
     const access: CardAccess = {
@@ -54,7 +54,7 @@ export function saveGiftCard(ctx: AppContext, command: SaveGiftCardCommand): Pro
       if (error instanceof CardAlreadyOwned) throw cardOwnedByAnotherUser();
       throw error;
     }
-    tx.outbox.add(walletChanged(CardEventType.SAVED, card, command.userId, now));
+    tx.outbox.add(walletChanged(CardEventType.SAVED, card, command.userId, operationId, now));
     return accepted(savedCardView({ card, access }));
   });
 }

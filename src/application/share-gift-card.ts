@@ -29,7 +29,7 @@ export async function shareGiftCard(ctx: AppContext, command: ShareGiftCardComma
   const { idempotencyKey, ...payload } = command;
   return runOnce(ctx, { operation: 'ShareGiftCard', key: idempotencyKey, payload }, async (tx, claim) => {
     const card = await lockOwnedCard(tx, command.giftCardId, command.userId);
-    await claim();
+    const operationId = await claim();
     const existing = await tx.access.find(card.id, command.recipientUserId);
     if (existing === null) {
       // Counted under the card lock, so parallel shares cannot together pass the limit.
@@ -39,7 +39,7 @@ export async function shareGiftCard(ctx: AppContext, command: ShareGiftCardComma
         { cardId: card.id, userId: command.recipientUserId, role: AccessRole.SHARED, preferred: false },
         now,
       );
-      tx.outbox.add(walletChanged(CardEventType.SHARED, card, command.recipientUserId, now));
+      tx.outbox.add(walletChanged(CardEventType.SHARED, card, command.recipientUserId, operationId, now));
     }
     return accepted({
       giftCardId: card.publicId,

@@ -31,9 +31,9 @@ export async function unshareGiftCard(ctx: AppContext, command: UnshareGiftCardC
     // Under the card lock: a redemption by the recipient already past its access check finishes
     // first, and every one after this commits is refused.
     const card = await lockOwnedCard(tx, command.giftCardId, command.userId);
-    await claim();
+    const operationId = await claim();
     if (await tx.access.remove(card.id, command.recipientUserId)) {
-      tx.outbox.add(walletChanged(CardEventType.UNSHARED, card, command.recipientUserId, ctx.clock.now()));
+      tx.outbox.add(walletChanged(CardEventType.UNSHARED, card, command.recipientUserId, operationId, ctx.clock.now()));
     }
     return accepted({ giftCardId: card.publicId, recipientUserId: command.recipientUserId });
   });

@@ -49,8 +49,8 @@ export interface CardEvent {
   readonly occurredAt: Date;
   /** The calling service, where one is known. */
   readonly caller: string;
-  /** Shared by the events of one request that moved money; null for wallet events. */
-  readonly operationId: string | null;
+  /** The request that made the change: shared by all its events, and by its ledger entries. */
+  readonly operationId: string;
   readonly ledgerEntryId: string | null;
   readonly holdId: string | null;
   /** Signed change of the balance; zero when no money moved. */

@@ -44,7 +44,7 @@ export function encodeCardEvent(event: CardEvent): Uint8Array {
     giftCardId: event.giftCardId,
     eventTime: event.occurredAt,
     caller: event.caller,
-    operationId: event.operationId ?? '',
+    operationId: event.operationId,
     ledgerEntryId: event.ledgerEntryId ?? '',
     holdId: event.holdId ?? '',
     amount: event.amountMinor,

@@ -26,7 +26,8 @@ type EventFault = 'cut' | 'blackhole' | 'kill' | 'broker-stop';
 
 const PROFILES = { ci: { durationS: 12, clients: 6 }, long: { durationS: 120, clients: 12 } } as const;
 const profile = process.env.FAULT_PROFILE === 'long' ? PROFILES.long : PROFILES.ci;
-const durationMs = Number(process.env.FAULT_DURATION_S ?? profile.durationS) * 1_000;
+/** Its own variable: FAULT_DURATION_S sets the money workload's run, up to an hour's soak. */
+const durationMs = Number(process.env.EVENT_FAULT_DURATION_S ?? profile.durationS) * 1_000;
 const seed = Number(process.env.FAULT_SEED ?? randomInt(1, 2 ** 31));
 /** Broker boot (20-30 s on a loaded machine), two server starts, the drain, and slack. */
 const OVERHEAD_MS = 180_000;
@@ -53,7 +54,7 @@ beforeAll(async () => {
     EVENTS_PUBLISH_TIMEOUT_MS: '1500',
     EVENTS_MAX_BACKOFF_MS: '500',
   };
-  instances.push(await ServiceUnderTest.start(env), await ServiceUnderTest.start(env));
+  instances.push(await ServiceUnderTest.start({ env }), await ServiceUnderTest.start({ env }));
   // Bound before anything is published: a durable queue each, as two consuming services would have.
   consumers.push(
     await EventTap.open(exchange, { url: broker.url, durable: true }),

@@ -314,6 +314,9 @@ describe('Wallet events', () => {
       ['giftcard.wallet.shared', friend],
       ['giftcard.wallet.unshared', friend],
     ]);
+    // Each names the request that made it, as every event does.
+    expect(new Set(events.map((e) => e.event.operationId)).size).toBe(2);
+    for (const e of events) expect(e.event.operationId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('GiftDigitalCard of a new card publishes ISSUED, then GIFTED naming recipient and sender', async () => {

@@ -97,8 +97,8 @@ export interface GiftCardEvent {
    */
   caller: string;
   /**
-   * Shared by every event one request produced, such as both sides of a transfer; empty for
-   * wallet events, which move no money.
+   * The request that made the change: shared by every event it produced (both sides of a
+   * transfer, a debit and the status change it caused) and by its ledger entries.
    */
   operationId: string;
   /** The ledger entry of a balance change (the transactionId its RPC returned); empty otherwise. */
