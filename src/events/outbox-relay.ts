@@ -146,12 +146,17 @@ export class OutboxRelay {
     this.woken = false;
   }
 
+  /** Housekeeping: a failed purge is retried at the next interval and never holds up publishing. */
   private async purgeWhenDue(): Promise<void> {
     const now = Date.now();
     if (now - this.lastPurgeAtMs < PURGE_INTERVAL_MS) return;
     this.lastPurgeAtMs = now;
-    const purged = await this.queue.purgeSent(new Date(now - this.options.retentionMs));
-    if (purged > 0) this.log.debug('purged sent events', { purged });
+    try {
+      const purged = await this.queue.purgeSent(new Date(now - this.options.retentionMs));
+      if (purged > 0) this.log.debug('purged sent events', { purged });
+    } catch (error) {
+      this.log.warn('purging sent events failed; will retry', { error: String(error) });
+    }
   }
 
   /** Measures, then schedules the next measurement: a slow database never stacks up queries. */

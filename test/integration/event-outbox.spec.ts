@@ -175,6 +175,25 @@ describe('Outbox lag and purge', () => {
   });
 });
 
+describe('Outbox purge of a busy day', () => {
+  it('purges more sent rows than one statement deletes: a relay keeps up with a busy service', async () => {
+    const queue = new MysqlOutboxQueue(dataSource);
+    const card = ++nextFakeCard;
+    const dayAgo = new Date(Date.now() - 86_400_000);
+    const rows = Array.from({ length: 2_500 }, () => [card.toString(), Buffer.from([0x0a, 0x00]), dayAgo, dayAgo]);
+    await db.query(
+      `INSERT INTO event_outbox (event_id, card_id, event_type, payload, created_at, sent_at) VALUES
+       ${rows.map(() => "(UUID(), ?, 'REDEEMED', ?, ?, ?)").join(', ')}`,
+      rows.flat(),
+    );
+    expect(await queue.purgeSent(new Date(Date.now() - 3_600_000))).toBeGreaterThanOrEqual(2_500);
+    const [[left]] = await db.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM event_outbox WHERE card_id = ?', [
+      card.toString(),
+    ]);
+    expect(Number(left?.n)).toBe(0);
+  });
+});
+
 describe('Events off', () => {
   it('writes nothing to the outbox without EVENTS_AMQP_URL', async () => {
     const card = await issueCard(svc.api, { amount: 500n });
