@@ -36,7 +36,6 @@ export class OutboxRelay {
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private lagTimer: NodeJS.Timeout | null = null;
-  private lastLag: OutboxLag | null = null;
   private lastPurgeAtMs = 0;
   private sentCount = 0;
   private readonly lagListeners = new Set<(lag: OutboxLag) => void>();
@@ -63,11 +62,6 @@ export class OutboxRelay {
   /** Events this relay published and marked sent since it started. */
   get sent(): number {
     return this.sentCount;
-  }
-
-  /** The last measured lag; null before the first measurement. */
-  get lag(): OutboxLag | null {
-    return this.lastLag;
   }
 
   /** Called with every lag measurement. */
@@ -119,7 +113,7 @@ export class OutboxRelay {
     }
   }
 
-  /** Full jitter: relays that failed together do not retry together. */
+  /** Between half and all of the doubling ceiling: relays that failed together do not retry together. */
   private backoffMs(failures: number): number {
     const ceiling = Math.min(this.options.maxBackoffMs, FIRST_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
     return randomInt(Math.max(1, Math.floor(ceiling / 2)), ceiling + 1);
@@ -166,7 +160,6 @@ export class OutboxRelay {
       .lag()
       .then(
         (lag) => {
-          this.lastLag = lag;
           for (const listener of this.lagListeners) listener(lag);
         },
         (error: unknown) => {
