@@ -88,7 +88,10 @@ export async function startService(config: Config, log: Logger): Promise<Service
     admission: config.admission,
   });
   events?.reportHealth(server.healthDetails);
-  const sweeper = new RetentionSweeper(dataSource, log, { passcodeCooldownMs: config.passcodeLockoutMs });
+  const sweeper = new RetentionSweeper(dataSource, log, {
+    passcodeCooldownMs: config.passcodeLockoutMs,
+    sentEventRetentionMs: config.events?.retentionMs ?? null,
+  });
   sweeper.start(RETENTION_SWEEP_INTERVAL_MS);
   log.info('gift card service listening', { port: server.port });
   const stop = async (): Promise<void> => {

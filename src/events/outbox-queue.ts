@@ -31,7 +31,5 @@ export interface OutboxQueue {
    * and marks them sent once `publish` resolves. If `publish` throws, nothing is marked.
    */
   sendNext(limit: number, publish: (events: readonly PendingEvent[]) => Promise<void>): Promise<SendResult>;
-  /** Deletes rows sent before `sentBefore`, in short statements up to a bound; returns how many. */
-  purgeSent(sentBefore: Date): Promise<number>;
   lag(): Promise<OutboxLag>;
 }

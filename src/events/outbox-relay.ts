@@ -11,16 +11,12 @@ export interface RelayOptions {
   readonly pollIntervalMs: number;
   /** The longest pause between attempts while the broker or the database is away. */
   readonly maxBackoffMs: number;
-  /** Sent rows older than this are deleted. */
-  readonly retentionMs: number;
   /** How often the lag is measured. */
   readonly lagIntervalMs: number;
 }
 
 /** The first pause after a failure; it doubles per failure, up to maxBackoffMs. */
 const FIRST_BACKOFF_MS = 100;
-/** Sent rows are purged at most this often; each purge deletes one bounded batch. */
-const PURGE_INTERVAL_MS = 60_000;
 /** While failing, a warning at most this often: an outage of an hour is not thousands of lines. */
 const FAILURE_LOG_INTERVAL_MS = 60_000;
 
@@ -36,7 +32,6 @@ export class OutboxRelay {
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private lagTimer: NodeJS.Timeout | null = null;
-  private lastPurgeAtMs = 0;
   private sentCount = 0;
   private readonly lagListeners = new Set<(lag: OutboxLag) => void>();
 
@@ -94,7 +89,6 @@ export class OutboxRelay {
           this.log.info('events flow to the broker again', { afterMs: Date.now() - failingSinceMs, failures });
           failures = 0;
         }
-        await this.purgeWhenDue();
         // A full batch means more may be waiting; a batch held back entirely waits for another relay.
         if (claimed < this.options.batchSize || sent === 0) await this.idle(this.options.pollIntervalMs, true);
       } catch (error) {
@@ -138,19 +132,6 @@ export class OutboxRelay {
     });
     this.wakeUp = null;
     this.woken = false;
-  }
-
-  /** Housekeeping: a failed purge is retried at the next interval and never holds up publishing. */
-  private async purgeWhenDue(): Promise<void> {
-    const now = Date.now();
-    if (now - this.lastPurgeAtMs < PURGE_INTERVAL_MS) return;
-    this.lastPurgeAtMs = now;
-    try {
-      const purged = await this.queue.purgeSent(new Date(now - this.options.retentionMs));
-      if (purged > 0) this.log.debug('purged sent events', { purged });
-    } catch (error) {
-      this.log.warn('purging sent events failed; will retry', { error: String(error) });
-    }
   }
 
   /** Measures, then schedules the next measurement: a slow database never stacks up queries. */

@@ -56,13 +56,6 @@ export const DISABLED_OUTBOX = {
   flush: (): Promise<number> => Promise.resolve(0),
 };
 
-/** Rows deleted per statement: short deletes keep their locks brief next to live inserts. */
-const PURGE_BATCH_ROWS = 1_000;
-/**
- * Statements per purge. Relays purge once a minute, so this clears up to 50,000 events a minute
- * (over 800 a second, per process), while one purge never holds the relay up for long.
- */
-const MAX_PURGE_BATCHES = 50;
 /** Unsent rows counted for the lag: past this the figure says "at least", and the count stays cheap. */
 const LAG_COUNT_CAP = 100_000;
 
@@ -142,20 +135,6 @@ export class MysqlOutboxQueue implements OutboxQueue {
       else if (blocked.has(row.card_id)) ours.delete(row.id);
     }
     return claimed.filter((row) => ours.has(row.id));
-  }
-
-  async purgeSent(sentBefore: Date): Promise<number> {
-    let purged = 0;
-    for (let batch = 0; batch < MAX_PURGE_BATCHES; batch++) {
-      const result = await this.dataSource.query<{ affectedRows?: number }>(
-        'DELETE FROM event_outbox WHERE sent_at < ? ORDER BY sent_at LIMIT ?',
-        [sentBefore, PURGE_BATCH_ROWS],
-      );
-      const affected = result.affectedRows ?? 0;
-      purged += affected;
-      if (affected < PURGE_BATCH_ROWS) break;
-    }
-    return purged;
   }
 
   async lag(): Promise<OutboxLag> {

@@ -2,7 +2,9 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
 import type { PendingEvent } from '../../src/events/outbox-queue';
 import { createDataSource } from '../../src/persistence/data-source';
+import { createLogger } from '../../src/logger';
 import { MysqlOutboxQueue } from '../../src/persistence/event-outbox.repository';
+import { RetentionSweeper } from '../../src/persistence/retention-sweeper';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { useTestService } from '../support/integration-hooks';
 import { testDatabaseUrl } from '../support/test-database';
@@ -145,7 +147,7 @@ describe('Outbox claims by relays in several processes', () => {
   });
 });
 
-describe('Outbox lag and purge', () => {
+describe('Outbox lag', () => {
   it('counts the unsent rows and dates the oldest; sent rows do not count', async () => {
     const queue = new MysqlOutboxQueue(dataSource);
     await sendEverything(queue);
@@ -157,27 +159,32 @@ describe('Outbox lag and purge', () => {
     await sendEverything(queue);
     expect(await queue.lag()).toEqual({ rows: 0, rowsCapped: false, oldestCreatedAt: null });
   });
+});
 
-  it('purges rows sent before the cut-off, and never an unsent one', async () => {
+describe('Retention of sent events', () => {
+  const sweeperKeeping = (retentionMs: number): RetentionSweeper =>
+    new RetentionSweeper(dataSource, createLogger('error'), {
+      passcodeCooldownMs: 900_000,
+      sentEventRetentionMs: retentionMs,
+    });
+
+  it('deletes events the broker confirmed before the retention, never an unsent one', async () => {
     const queue = new MysqlOutboxQueue(dataSource);
     await sendEverything(queue);
     const card = ++nextFakeCard;
     const sent = await writeEvent(card);
     await sendEverything(queue);
     const unsent = await writeEvent(card, new Date(Date.now() - 3_600_000));
-    const purged = await queue.purgeSent(new Date(Date.now() + 1_000));
-    expect(purged).toBeGreaterThanOrEqual(1);
+    const swept = await sweeperKeeping(60_000).sweep(new Date(Date.now() + 61_000));
+    expect(swept.sentEvents).toBeGreaterThanOrEqual(1);
     const [rows] = await db.query<RowDataPacket[]>('SELECT id FROM event_outbox WHERE card_id = ? ORDER BY id', [
       card.toString(),
     ]);
     expect(rows.map((row) => BigInt(String(row.id)))).toEqual([unsent]);
     expect(sent).toBeLessThan(unsent);
   });
-});
 
-describe('Outbox purge of a busy day', () => {
-  it('purges more sent rows than one statement deletes: a relay keeps up with a busy service', async () => {
-    const queue = new MysqlOutboxQueue(dataSource);
+  it('clears a busy day of sent events in one sweep, more than one statement deletes', async () => {
     const card = ++nextFakeCard;
     const dayAgo = new Date(Date.now() - 86_400_000);
     const rows = Array.from({ length: 2_500 }, () => [card.toString(), Buffer.from([0x0a, 0x00]), dayAgo, dayAgo]);
@@ -186,7 +193,7 @@ describe('Outbox purge of a busy day', () => {
        ${rows.map(() => "(UUID(), ?, 'REDEEMED', ?, ?, ?)").join(', ')}`,
       rows.flat(),
     );
-    expect(await queue.purgeSent(new Date(Date.now() - 3_600_000))).toBeGreaterThanOrEqual(2_500);
+    expect((await sweeperKeeping(3_600_000).sweep()).sentEvents).toBeGreaterThanOrEqual(2_500);
     const [[left]] = await db.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM event_outbox WHERE card_id = ?', [
       card.toString(),
     ]);
