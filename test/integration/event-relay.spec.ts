@@ -101,7 +101,7 @@ async function busyCards(cards: readonly Awaited<ReturnType<typeof issueCard>>[]
       const api = apis[i % apis.length]!;
       const card = cards[i % cards.length]!;
       const request = { idempotencyKey: newKey(), ...credentialsOf(card), amount: 1n + BigInt(i % 7), currency: 'USD' };
-      return i % 4 === 0 ? api.reload({ ...request, sourceTransactionId: `top-up-${i}` }) : api.redeem(request);
+      return i % 4 === 0 ? api.reload({ ...request, sourceTransactionId: newKey() }) : api.redeem(request);
     }),
   );
 }

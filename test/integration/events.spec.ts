@@ -360,7 +360,7 @@ describe('Event order per card', () => {
     const card = await issueCard(svc.api, { amount: 5_000n });
     for (let i = 1; i <= 12; i++) {
       const request = { idempotencyKey: newKey(), ...credentialsOf(card), amount: BigInt(i), currency: 'USD' };
-      if (i % 3 === 0) await svc.api.reload({ ...request, sourceTransactionId: `top-up-${i}` });
+      if (i % 3 === 0) await svc.api.reload({ ...request, sourceTransactionId: newKey() });
       else await svc.api.redeem(request);
     }
     const events = await exactlyEventsOf(card, 13);
