@@ -31,7 +31,16 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         { group: ['typeorm', '@grpc/*', 'mysql2', 'mysql2/*'], message: 'application/ reaches the database and the wire only through ports' },
-        { group: ['../persistence/*', '../transport/*', '../security/*'], message: 'application/ depends on domain/ and its own ports' },
+        { group: ['../persistence/*', '../transport/*', '../security/*', '../events/*'], message: 'application/ depends on domain/ and its own ports' },
+      ] }],
+    },
+  },
+  {
+    files: ['src/events/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['typeorm', 'mysql2', 'mysql2/*', '@grpc/*'], message: 'events/ reads the outbox through its OutboxQueue port' },
+        { group: ['../application/*', '../persistence/*', '../transport/*', '../security/*'], message: 'events/ publishes the outbox: it depends on domain/ and the contract' },
       ] }],
     },
   },

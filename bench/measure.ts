@@ -12,6 +12,8 @@ export interface Cell {
   readonly concurrency: number;
   /** Server processes; 0 for the database ceiling, which has no server. */
   readonly processes: number;
+  /** The service published events (EVENTS_AMQP_URL set); false for the ceilings. */
+  readonly events: boolean;
 }
 
 export interface CellResult extends Cell {
@@ -32,6 +34,8 @@ export interface CellResult extends Cell {
   readonly serverPeakRssMb: number | null;
   readonly databaseCpuPercent: number | null;
   readonly loaderCpuPercent: number;
+  /** Events-on service cells: outbox rows still unsent when the window closed. */
+  readonly outboxUnsentAfter: number | null;
 }
 
 export interface MeasureContext {
@@ -151,5 +155,6 @@ export async function measureCell(
     serverPeakRssMb: serverPids.length === 0 ? null : peakRss,
     databaseCpuPercent: percentOfCore(databaseCpuUsed),
     loaderCpuPercent: (100 * loaderCpu) / seconds,
+    outboxUnsentAfter: null,
   };
 }

@@ -1,6 +1,8 @@
 import { isScenario, SCENARIOS, type Scenario } from './scenarios';
 
 export const CEILINGS = ['transport', 'database'] as const;
+export const EVENT_SETTINGS = ['off', 'on'] as const;
+export type EventSetting = (typeof EVENT_SETTINGS)[number];
 export type Ceiling = (typeof CEILINGS)[number];
 
 export interface BenchOptions {
@@ -16,6 +18,10 @@ export interface BenchOptions {
   readonly cards: number;
   /** The service's DB_POOL_SIZE. */
   readonly serverPoolSize: number;
+  /** Event settings to compare: each runs its own service, the cells side by side. */
+  readonly events: readonly EventSetting[];
+  /** The broker of the events-on service. */
+  readonly amqpUrl: string;
   readonly ceilings: readonly Ceiling[];
   readonly profile: boolean;
   readonly profileConcurrency: number;
@@ -44,6 +50,11 @@ mysql2 (database). Times are in seconds.
   --channels <n>             gRPC connections per load generator (default 2)
   --cards <n>                distinct cards seeded (default 10000)
   --server-pool <n>          the service's DB_POOL_SIZE (default 16, the service's default)
+  --events <list>            off,on: runs the service without and with events (EVENTS_AMQP_URL) in the
+                             same run, cell after cell (default off)
+  --amqp-url <url>           broker for --events on (default $BENCH_AMQP_URL or
+                             amqp://guest:guest@127.0.0.1:5672); a queue of the run's own is bound to
+                             its exchange and both are deleted afterwards
   --ceilings <list>          transport,database (default both; "none" skips them)
   --repeat <n>               run every cell n times, interleaved, and report each cell's median
                              round (default 1); steadies figures on a machine others are using
@@ -67,6 +78,8 @@ const DEFAULTS: BenchOptions = {
   channels: 2,
   cards: 10_000,
   serverPoolSize: 16,
+  events: ['off'],
+  amqpUrl: process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
   ceilings: CEILINGS,
   profile: true,
   profileConcurrency: 0,
@@ -148,6 +161,16 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--server-pool':
         options.serverPoolSize = integers(flag, value(), 1, 512)[0]!;
+        break;
+      case '--events': {
+        const names = value().split(',');
+        const unknown = names.filter((name) => !(EVENT_SETTINGS as readonly string[]).includes(name));
+        if (unknown.length > 0) throw new UsageError(`unknown event setting ${unknown.join(', ')}`);
+        options.events = EVENT_SETTINGS.filter((setting) => names.includes(setting));
+        break;
+      }
+      case '--amqp-url':
+        options.amqpUrl = value();
         break;
       case '--ceilings': {
         const raw = value();

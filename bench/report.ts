@@ -32,12 +32,14 @@ function errorsText(errors: Readonly<Record<string, number>>): string {
 export class ResultIndex {
   constructor(readonly results: readonly CellResult[]) {}
 
-  find(phase: CellResult['phase'], scenario: Scenario, concurrency: number, processes?: number) {
+  /** A cell's result; a service cell without events unless `events` says otherwise. */
+  find(phase: CellResult['phase'], scenario: Scenario, concurrency: number, processes?: number, events = false) {
     return this.results.find(
       (r) =>
         r.phase === phase &&
         r.scenario === scenario &&
         r.concurrency === concurrency &&
+        r.events === events &&
         (processes === undefined || r.processes === processes),
     );
   }
@@ -56,9 +58,12 @@ export class ResultIndex {
 }
 
 export function cellLine(result: CellResult): string {
-  const where = result.phase === 'database' ? 'database ceiling' : `${result.phase} x${result.processes}`;
+  const where =
+    result.phase === 'database'
+      ? 'database ceiling'
+      : `${result.phase} x${result.processes}${result.events ? ' +events' : ''}`;
   return (
-    `${where.padEnd(16)} ${result.scenario.padEnd(18)} c=${String(result.concurrency).padEnd(4)}` +
+    `${where.padEnd(18)} ${result.scenario.padEnd(18)} c=${String(result.concurrency).padEnd(4)}` +
     `${result.rps.toFixed(0).padStart(7)} req/s  p50 ${fixed(result.p50Ms, 2)}  p90 ${fixed(result.p90Ms, 2)}` +
     `  p99 ${fixed(result.p99Ms, 2)}  max ${fixed(result.maxMs, 1)} ms  errors ${errorsText(result.errors)}` +
     `  srv ${fixed(result.serverCpuPercent, 0)}% (${cpuPerCall(result.serverCpuPercent, result)} ms/call)` +
@@ -76,7 +81,7 @@ export function serviceTable(index: ResultIndex): string {
       const lower = index.lowerCeiling(r);
       const ratio = lower === null || lower.rps === 0 ? '–' : `${(r.rps / lower.rps).toFixed(2)} of ${lower.name}`;
       return (
-        `| ${SCENARIO_TITLES[r.scenario]} | ${r.concurrency} | ${r.processes} | ${r.rps.toFixed(0)} | ` +
+        `| ${SCENARIO_TITLES[r.scenario]} | ${r.concurrency} | ${r.processes} | ${r.events ? 'on' : 'off'} | ${r.rps.toFixed(0)} | ` +
         `${fixed(r.p50Ms, 2)} | ${fixed(r.p90Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.maxMs, 1)} | ` +
         `${errorsText(r.errors)} | ${fixed(r.serverCpuPercent, 0)} | ${cpuPerCall(r.serverCpuPercent, r)} | ` +
         `${fixed(r.serverPeakRssMb, 0)} | ${fixed(r.databaseCpuPercent, 0)} | ${cpuPerCall(r.databaseCpuPercent, r)} | ` +
@@ -86,8 +91,8 @@ export function serviceTable(index: ResultIndex): string {
       );
     });
   return [
-    '| Scenario | Conc. | Procs | req/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Server CPU % | Server CPU ms/call | Server peak RSS MB | MySQL CPU % | MySQL CPU ms/call | Load generator CPU ms/call | Transport ceiling req/s | DB ceiling req/s | Ratio to lower ceiling |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| Scenario | Conc. | Procs | Events | req/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Server CPU % | Server CPU ms/call | Server peak RSS MB | MySQL CPU % | MySQL CPU ms/call | Load generator CPU ms/call | Transport ceiling req/s | DB ceiling req/s | Ratio to lower ceiling |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows,
   ].join('\n');
 }
@@ -116,9 +121,10 @@ export interface Verdict {
   readonly met: boolean | null;
 }
 
+/** The targets, read on the service as it runs by default: events off. */
 export function verdicts(index: ResultIndex): Verdict[] {
   const list: Verdict[] = [];
-  const services = index.results.filter((r) => r.phase === 'service');
+  const services = index.results.filter((r) => r.phase === 'service' && !r.events);
   for (const processes of [...new Set(services.map((r) => r.processes))]) {
     const suffix = processes > 1 ? ` (${processes} server processes)` : '';
     const distinct = index.find('service', 'redeem-distinct', TARGETS.distinctRedeemConcurrency, processes);
@@ -191,7 +197,7 @@ export function verdictTable(list: readonly Verdict[]): string {
 
 /** Which process count served each scenario best, when more than one was run. */
 export function processComparison(index: ResultIndex): string | null {
-  const services = index.results.filter((r) => r.phase === 'service');
+  const services = index.results.filter((r) => r.phase === 'service' && !r.events);
   const counts = [...new Set(services.map((r) => r.processes))].sort((a, b) => a - b);
   if (counts.length < 2) return null;
   const keys = [...new Set(services.map((r) => `${r.scenario}|${r.concurrency}`))];
@@ -204,6 +210,32 @@ export function processComparison(index: ResultIndex): string | null {
   return [
     `| Scenario | Conc. | ${counts.map((p) => `req/s with ${p}`).join(' | ')} | More throughput with |`,
     `| --- | ---: | ${counts.map(() => '---:').join(' | ')} | ---: |`,
+    ...rows,
+  ].join('\n');
+}
+
+/**
+ * What publishing events costs: each cell measured with events off and on in the same run, side by
+ * side, and how many events the relay had not yet had confirmed when the window closed.
+ */
+export function eventsComparison(index: ResultIndex): string | null {
+  const withEvents = index.results.filter((r) => r.phase === 'service' && r.events);
+  const rows = withEvents.flatMap((on) => {
+    const off = index.find('service', on.scenario, on.concurrency, on.processes, false);
+    if (off === undefined) return [];
+    const change = off.rps === 0 ? '–' : `${(((on.rps - off.rps) / off.rps) * 100).toFixed(1)} %`;
+    return [
+      `| ${SCENARIO_TITLES[on.scenario]} | ${on.concurrency} | ${on.processes} | ${off.rps.toFixed(0)} | ` +
+        `${on.rps.toFixed(0)} | ${change} | ${fixed(off.p99Ms, 2)} | ${fixed(on.p99Ms, 2)} | ` +
+        `${cpuPerCall(off.serverCpuPercent, off)} | ${cpuPerCall(on.serverCpuPercent, on)} | ` +
+        `${cpuPerCall(off.databaseCpuPercent, off)} | ${cpuPerCall(on.databaseCpuPercent, on)} | ` +
+        `${on.outboxUnsentAfter ?? '–'} |`,
+    ];
+  });
+  if (rows.length === 0) return null;
+  return [
+    '| Scenario | Conc. | Procs | req/s off | req/s on | Change | p99 ms off | p99 ms on | Server CPU ms/call off | Server CPU ms/call on | MySQL CPU ms/call off | MySQL CPU ms/call on | Outbox unsent after the window |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n');
 }

@@ -13,12 +13,22 @@ import {
   type DatabaseFacts,
   type LedgerCheck,
 } from './bench-database';
+import { BenchEventBroker, outboxUnsent } from './event-broker';
 import { LoaderPool } from './loader-pool';
 import { measureCell, type Cell, type CellResult, type MeasureContext } from './measure';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { findDatabasePid } from './process-stats';
 import { profileMarkdown, readProfile, summarizeProfile, type ProfileSummary } from './profile-summary';
-import { cellLine, ceilingTable, processComparison, ResultIndex, serviceTable, verdicts, verdictTable } from './report';
+import {
+  cellLine,
+  ceilingTable,
+  eventsComparison,
+  processComparison,
+  ResultIndex,
+  serviceTable,
+  verdicts,
+  verdictTable,
+} from './report';
 import { NOOP_SCRIPT, SERVICE_SCRIPT, startServerProcess, type RunningServerProcess } from './server-process';
 import { checkSqlDrift } from './sql-drift-check';
 
@@ -68,11 +78,18 @@ function benchSecrets(): { env: Record<string, string>; secrets: HmacCardSecrets
   };
 }
 
+/** One service under load: its process count and whether it publishes events. */
+interface BenchService {
+  readonly processes: number;
+  readonly events: boolean;
+  readonly server: RunningServerProcess;
+}
+
 async function runCells(
   options: BenchOptions,
   context: MeasureContext,
   databaseUrl: string,
-  services: ReadonlyMap<number, RunningServerProcess>,
+  services: readonly BenchService[],
   noops: ReadonlyMap<number, RunningServerProcess>,
 ): Promise<CellResult[]> {
   const results: CellResult[] = [];
@@ -87,18 +104,22 @@ async function runCells(
     for (const scenario of options.scenarios) {
       for (const concurrency of options.concurrency) {
         for (const [processes, noop] of noops) {
-          const cell: Cell = { phase: 'transport', scenario, concurrency, processes };
+          const cell: Cell = { phase: 'transport', scenario, concurrency, processes, events: false };
           record(await measureCell(context, cell, { kind: 'grpc', address: noop.address }, noop.pids));
           noop.assertAlive();
         }
         if (options.ceilings.includes('database')) {
-          const cell: Cell = { phase: 'database', scenario, concurrency, processes: 0 };
+          const cell: Cell = { phase: 'database', scenario, concurrency, processes: 0, events: false };
           record(await measureCell(context, cell, { kind: 'sql', databaseUrl }, []));
         }
-        for (const [processes, service] of services) {
-          const cell: Cell = { phase: 'service', scenario, concurrency, processes };
-          record(await measureCell(context, cell, { kind: 'grpc', address: service.address }, service.pids));
-          service.assertAlive();
+        // Events off and on run back to back, so the comparison sees the same machine and tables.
+        for (const { processes, events, server } of services) {
+          const cell: Cell = { phase: 'service', scenario, concurrency, processes, events };
+          const result = await measureCell(context, cell, { kind: 'grpc', address: server.address }, server.pids);
+          record(
+            events ? { ...result, outboxUnsentAfter: await outboxUnsent(options.mysqlUrl, options.database) } : result,
+          );
+          server.assertAlive();
         }
       }
     }
@@ -110,7 +131,7 @@ async function runCells(
 function medianRounds(results: readonly CellResult[]): CellResult[] {
   const rounds = new Map<string, CellResult[]>();
   for (const result of results) {
-    const key = `${result.phase}|${result.scenario}|${result.concurrency}|${result.processes}`;
+    const key = `${result.phase}|${result.scenario}|${result.concurrency}|${result.processes}|${result.events}`;
     rounds.set(key, [...(rounds.get(key) ?? []), result]);
   }
   return [...rounds.values()].map((list) => {
@@ -141,6 +162,7 @@ async function profileServer(
     scenario: 'redeem-distinct',
     concurrency: options.profileConcurrency,
     processes: 1,
+    events: false,
   };
   const result = await measureCell(context, cell, { kind: 'grpc', address: server.address }, server.pids);
   say(`profiled: ${cellLine(result)}`);
@@ -164,6 +186,7 @@ function renderReport(record: RunRecord): string {
     .map(([name, value]) => `${name}=${value}`)
     .join(', ');
   const comparison = processComparison(index);
+  const withEvents = eventsComparison(index);
   const lines = [
     `Run of ${record.startedAt} to ${record.finishedAt}.`,
     '',
@@ -174,7 +197,7 @@ function renderReport(record: RunRecord): string {
       `${options.repeat > 1 ? `, median of ${options.repeat} interleaved rounds` : ''}; ` +
       `concurrency ${options.concurrency.join(', ')}; server processes ${options.processes.join(', ')}; ` +
       `${options.loaders} load generator processes x ${options.channels} connections; ${options.cards} cards; ` +
-      `service DB_POOL_SIZE ${options.serverPoolSize}.`,
+      `service DB_POOL_SIZE ${options.serverPoolSize}; events ${options.events.join(', ')}.`,
     `- Ledger after the run: ${record.ledger.cards} cards, ${record.ledger.entries} entries, ` +
       `${record.ledger.drifted} cards whose balance differs from their entries.`,
     '',
@@ -190,6 +213,7 @@ function renderReport(record: RunRecord): string {
     '',
     ceilingTable(index),
     ...(comparison === null ? [] : ['', '#### Server processes', '', comparison]),
+    ...(withEvents === null ? [] : ['', '#### Events off and on', '', withEvents]),
     ...(record.profile === null
       ? []
       : [
@@ -251,8 +275,11 @@ async function main(): Promise<void> {
     databasePid: findDatabasePid(),
     runTag: randomBytes(3).toString('hex'),
   };
-  const services = new Map<number, RunningServerProcess>();
+  const services: BenchService[] = [];
   const noops = new Map<number, RunningServerProcess>();
+  const eventBroker = options.events.includes('on')
+    ? await BenchEventBroker.open(options.amqpUrl, context.runTag)
+    : null;
   const serverPeakRssMb: Record<string, readonly number[]> = {};
   let results: CellResult[];
   let profile: ProfileSummary | null = null;
@@ -264,20 +291,27 @@ async function main(): Promise<void> {
           await startServerProcess({ script: NOOP_SCRIPT, readyMessage: NOOP_READY, processes, env: {} }),
         );
       }
-      services.set(
-        processes,
-        await startServerProcess({ script: SERVICE_SCRIPT, readyMessage: SERVICE_READY, processes, env: serviceEnv }),
-      );
+      for (const setting of options.events) {
+        const events = setting === 'on';
+        const env = events && eventBroker !== null ? { ...serviceEnv, ...eventBroker.serviceEnv() } : serviceEnv;
+        const server = await startServerProcess({
+          script: SERVICE_SCRIPT,
+          readyMessage: SERVICE_READY,
+          processes,
+          env,
+        });
+        services.push({ processes, events, server });
+      }
     }
     results = await runCells(options, context, databaseUrl, services, noops);
-    for (const [processes, service] of services) {
-      serverPeakRssMb[`service x${processes}`] = (await service.stop()).peakRssMb;
+    for (const { processes, events, server } of services.splice(0)) {
+      serverPeakRssMb[`service x${processes}${events ? ' with events' : ''}`] = (await server.stop()).peakRssMb;
     }
-    services.clear();
     if (options.profile) profile = await profileServer(options, context, serviceEnv, outDir);
   } finally {
-    await Promise.all([...services.values(), ...noops.values()].map((server) => server.stop()));
+    await Promise.all([...services.map((service) => service.server), ...noops.values()].map((server) => server.stop()));
     await loaders.close();
+    await eventBroker?.close();
   }
   const ledger = await checkLedger(options.mysqlUrl, options.database);
   if (!options.keepDatabase) {

@@ -28,6 +28,23 @@ export interface Config {
   };
   /** Names of the secrets left at their development defaults: fine on a laptop, fatal in production. */
   readonly defaultedSecrets: readonly string[];
+  /** Events for other services (SPEC §11); null, and nothing written or connected, without EVENTS_AMQP_URL. */
+  readonly events: EventSettings | null;
+}
+
+export interface EventSettings {
+  readonly amqpUrl: string;
+  /** The durable topic exchange events are published to. */
+  readonly exchange: string;
+  readonly batchSize: number;
+  readonly pollIntervalMs: number;
+  /** Connecting to the broker, and a batch's wait for its confirms. */
+  readonly publishTimeoutMs: number;
+  readonly maxBackoffMs: number;
+  readonly retentionMs: number;
+  readonly lagIntervalMs: number;
+  /** Health detail turns NOT_SERVING while the oldest unsent event is older than this. */
+  readonly lagAlertMs: number;
 }
 
 /** Admission control: the calls served at once and those waiting for a turn (issue 10). */
@@ -57,6 +74,8 @@ const HOUR_MS = 3_600_000;
 const MIN_IDEMPOTENCY_RETENTION_MS = 24 * HOUR_MS;
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+const DAY_MS = 24 * HOUR_MS;
 
 class EnvReader {
   readonly problems: string[] = [];
@@ -130,6 +149,33 @@ function checkKeys(keys: Readonly<Record<string, Buffer>>, problems: string[]): 
   });
 }
 
+/** An AMQP exchange name: what RabbitMQ accepts, without the reserved amq. prefix. */
+const EXCHANGE_NAME = /^(?!amq\.)[A-Za-z0-9_.:-]{1,127}$/;
+
+function eventSettings(read: EnvReader): EventSettings | null {
+  const amqpUrl = read.string('EVENTS_AMQP_URL', '');
+  const exchange = read.string('EVENTS_EXCHANGE', 'giftcard.events');
+  if (!EXCHANGE_NAME.test(exchange)) {
+    read.problems.push('EVENTS_EXCHANGE must be 1 to 127 letters, digits, "_.:-", not starting with "amq."');
+  }
+  const settings: EventSettings = {
+    amqpUrl,
+    exchange,
+    // A batch is one transaction and one wait for confirms: large enough to amortise both, small
+    // enough that its row locks and its publish stay short.
+    batchSize: read.integer('EVENTS_BATCH_SIZE', 100, 1, 1_000),
+    pollIntervalMs: read.integer('EVENTS_POLL_INTERVAL_MS', 500, 10, 60_000),
+    publishTimeoutMs: read.integer('EVENTS_PUBLISH_TIMEOUT_MS', 5_000, 100, 120_000),
+    maxBackoffMs: read.integer('EVENTS_MAX_BACKOFF_MS', 30_000, 100, 600_000),
+    retentionMs: read.integer('EVENTS_RETENTION_MS', DAY_MS, 60_000, 30 * DAY_MS),
+    lagIntervalMs: read.integer('EVENTS_LAG_INTERVAL_MS', 5_000, 100, 600_000),
+    lagAlertMs: read.integer('EVENTS_LAG_ALERT_MS', 60_000, 1_000, DAY_MS),
+  };
+  if (amqpUrl === '') return null;
+  if (!/^amqps?:\/\//.test(amqpUrl)) read.problems.push('EVENTS_AMQP_URL must be an amqp:// or amqps:// URL');
+  return settings;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
   const defaultedSecrets: string[] = [];
@@ -190,6 +236,7 @@ export function loadConfig(env: Env = process.env): Config {
       sealingKey: read.key('RESPONSE_SEALING_KEY', defaultedSecrets),
     },
     defaultedSecrets,
+    events: eventSettings(read),
   };
   checkKeys(
     {

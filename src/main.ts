@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import type { AppContext } from './application/ports';
 import { loadConfig, type Config } from './config';
+import { startEvents, type RunningEvents } from './events/events';
 import { createLogger, type Logger } from './logger';
 import { DatabaseHealthMonitor } from './persistence/database-health';
+import { MysqlOutboxQueue } from './persistence/event-outbox.repository';
 import { openDatabase } from './persistence/data-source';
 import { warnOfDurabilityRisks } from './persistence/durability-check';
 import { RetentionSweeper } from './persistence/retention-sweeper';
@@ -24,6 +26,8 @@ export interface Service {
   readonly dataSource: DataSource;
   /** Runs one retention sweep now, as the timer does every minute. */
   sweepExpired(): Promise<void>;
+  /** This process's outbox relay; null when events are off. */
+  readonly events: RunningEvents | null;
   /** Graceful stop: health NOT_SERVING, drain calls, close the pool; bounded by the grace period. */
   stop(): Promise<void>;
 }
@@ -57,11 +61,13 @@ export async function startService(config: Config, log: Logger): Promise<Service
     log,
   );
   databaseHealth.start();
+  const events = config.events === null ? null : startEvents(config.events, new MysqlOutboxQueue(dataSource), log);
   const app: AppContext = {
     uow: new TypeOrmUnitOfWork(dataSource, {
       maxAttempts: config.txMaxAttempts,
       lockWaitTimeoutSeconds: config.dbLockWaitTimeoutSeconds,
       databaseReachable: () => databaseHealth.isUp(),
+      ...(events === null ? {} : { events: events.outbox }),
     }),
     secrets: new HmacCardSecrets(config.secrets),
     clock: { now: () => new Date() },
@@ -81,12 +87,19 @@ export async function startService(config: Config, log: Logger): Promise<Service
     connections: config.connections,
     admission: config.admission,
   });
-  const sweeper = new RetentionSweeper(dataSource, log, { passcodeCooldownMs: config.passcodeLockoutMs });
+  events?.reportHealth(server.healthDetails);
+  const sweeper = new RetentionSweeper(dataSource, log, {
+    passcodeCooldownMs: config.passcodeLockoutMs,
+    sentEventRetentionMs: config.events?.retentionMs ?? null,
+  });
   sweeper.start(RETENTION_SWEEP_INTERVAL_MS);
   log.info('gift card service listening', { port: server.port });
   const stop = async (): Promise<void> => {
     sweeper.stop();
     await server.shutdown(config.shutdownGraceMs);
+    // After the calls: the events they committed may still go out. What does not is sent by the
+    // next process to start, from the outbox.
+    if (events !== null) await withinMs(events.stop(), POOL_CLOSE_TIMEOUT_MS);
     databaseHealth.stop();
     await withinMs(
       dataSource.destroy().catch((error: unknown) => {
@@ -98,7 +111,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const sweepExpired = async (): Promise<void> => {
     await sweeper.sweep();
   };
-  return { server, dataSource, sweepExpired, stop };
+  return { server, dataSource, sweepExpired, events, stop };
 }
 
 async function main(): Promise<void> {

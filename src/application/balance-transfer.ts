@@ -1,7 +1,9 @@
 import { transferAmount } from '../domain/balance-transfer';
+import { CardEventType } from '../domain/card-event';
 import { CardStatus, debit, retire } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
+import { statusChanged, walletChanged } from './card-events';
 import { lockReferencedCard } from './card-reference';
 import { runOnce } from './idempotency';
 import { post, saveAndPost } from './ledger-posting';
@@ -70,6 +72,7 @@ export function balanceTransfer(ctx: AppContext, command: BalanceTransferCommand
       externalRef: null,
       now,
     });
+    if (debited.status !== source.status) tx.outbox.add(statusChanged(debited, operationId, now));
     const creditEntry = await post(tx, {
       card: created.card,
       type: EntryType.TRANSFER_IN,
@@ -88,6 +91,7 @@ export function balanceTransfer(ctx: AppContext, command: BalanceTransferCommand
         await tx.access.setPreferred(source.id, owner.userId, false);
       }
       await tx.access.insert({ cardId: created.card.id, userId: owner.userId, role: AccessRole.OWNER, preferred }, now);
+      tx.outbox.add(walletChanged(CardEventType.SAVED, created.card, owner.userId, operationId, now));
     }
     return accepted({
       giftCardId: created.card.publicId,

@@ -3,6 +3,7 @@ import type { GiftCard } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
 import { cardNotFound } from '../domain/errors';
+import { statusChanged } from './card-events';
 import { assertOwnedBy } from './card-ownership';
 import { runOnce } from './idempotency';
 import { saveAndPost } from './ledger-posting';
@@ -74,6 +75,7 @@ async function postSteps(
     if (step.amountMinor === 0n) {
       // Nothing to move, so no entry (the ledger holds no zero amounts); the card is still retired.
       await tx.cards.save(step.source, now);
+      tx.outbox.add(statusChanged(step.source, operationId, now));
       results.push({ giftCardId: step.source.publicId, amountMinor: 0n, transactionId: null });
       continue;
     }
@@ -84,6 +86,7 @@ async function postSteps(
       type: EntryType.COMBINE_OUT,
       amountMinor: -step.amountMinor,
     });
+    tx.outbox.add(statusChanged(step.source, operationId, now));
     await saveAndPost(tx, { ...posting, card: step.target, type: EntryType.COMBINE_IN, amountMinor: step.amountMinor });
     results.push({ giftCardId: step.source.publicId, amountMinor: step.amountMinor, transactionId: out.publicId });
   }

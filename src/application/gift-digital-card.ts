@@ -1,6 +1,8 @@
+import { CardEventType } from '../domain/card-event';
 import { assertSpendable } from '../domain/gift-card';
 import type { Minor } from '../domain/money';
 import { cardNotFound } from '../domain/errors';
+import { walletChanged } from './card-events';
 import { assertOwnedBy } from './card-ownership';
 import { runOnce, type Claim } from './idempotency';
 import { issuePurchasedCard } from './new-card';
@@ -45,7 +47,7 @@ export function giftDigitalCard(ctx: AppContext, command: GiftDigitalCardCommand
   const { gift } = command;
   return runOnce<GiftedCard>(ctx, { operation: 'GiftDigitalCard', key: idempotencyKey, payload }, (tx, claim) =>
     gift.kind === 'new'
-      ? giftNewCard(ctx, tx, claim, command.recipientUserId, gift)
+      ? giftNewCard(ctx, tx, claim, command.senderUserId, command.recipientUserId, gift)
       : handOverCard(ctx, tx, claim, command.senderUserId, command.recipientUserId, gift),
   );
 }
@@ -55,10 +57,12 @@ async function giftNewCard(
   ctx: AppContext,
   tx: TransactionScope,
   claim: Claim,
+  senderUserId: string,
   recipientUserId: string,
   gift: NewCardGift,
 ): Promise<Outcome<GiftedCard>> {
   const operationId = await claim();
+  const now = ctx.clock.now();
   // No expiry: the request has no field for one, and a gift should not lapse unseen.
   const issued = await issuePurchasedCard(ctx, tx, {
     amountMinor: gift.amountMinor,
@@ -67,8 +71,9 @@ async function giftNewCard(
     sourceTransactionId: gift.sourceTransactionId,
     ownerUserId: recipientUserId,
     operationId,
-    now: ctx.clock.now(),
+    now,
   });
+  tx.outbox.add(walletChanged(CardEventType.GIFTED, issued.card, recipientUserId, operationId, now, senderUserId));
   return accepted({
     giftCardId: issued.card.publicId,
     cardNumber: issued.cardNumber,
@@ -96,16 +101,15 @@ async function handOverCard(
   if (card === null) throw cardNotFound();
   // Claim before the ownership check: a concurrent duplicate must replay this gift, not be
   // refused because the sender no longer owns the card it gave away.
-  await claim();
+  const operationId = await claim();
   await assertOwnedBy(tx, card, senderUserId);
   // A closed or lapsed card would be a gift of nothing the recipient could use.
   assertSpendable(card, ctx.clock.now());
   // The recipient starts alone: the sender's access and every share end with the hand-over.
+  const now = ctx.clock.now();
   await tx.access.revokeAll(card.id);
-  await tx.access.insert(
-    { cardId: card.id, userId: recipientUserId, role: AccessRole.OWNER, preferred: false },
-    ctx.clock.now(),
-  );
+  await tx.access.insert({ cardId: card.id, userId: recipientUserId, role: AccessRole.OWNER, preferred: false }, now);
+  tx.outbox.add(walletChanged(CardEventType.GIFTED, card, recipientUserId, operationId, now, senderUserId));
   return accepted({
     giftCardId: card.publicId,
     cardNumber: null,

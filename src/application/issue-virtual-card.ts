@@ -1,6 +1,8 @@
+import { CardEventType } from '../domain/card-event';
 import { invalidArgument } from '../domain/errors';
 import type { CardStatus } from '../domain/gift-card';
 import type { Minor } from '../domain/money';
+import { walletChanged } from './card-events';
 import { runOnce } from './idempotency';
 import { issuePurchasedCard } from './new-card';
 import { accepted } from './outcome';
@@ -44,6 +46,9 @@ export function issueVirtualCard(ctx: AppContext, command: IssueVirtualCardComma
       operationId,
       now,
     });
+    if (command.userId !== null) {
+      tx.outbox.add(walletChanged(CardEventType.SAVED, issued.card, command.userId, operationId, now));
+    }
     return accepted({
       giftCardId: issued.card.publicId,
       cardNumber: issued.cardNumber,

@@ -3,6 +3,7 @@ import type { GiftCard } from '../domain/gift-card';
 import type { EntryType, StoredLedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
 import { sourceTransactionUsed } from '../domain/errors';
+import { balanceChanged } from './card-events';
 import { FundingReferenceUsed, type TransactionScope } from './ports';
 
 export interface Posting {
@@ -18,13 +19,15 @@ export interface Posting {
 }
 
 /**
- * Writes the ledger entry for a balance change, in the transaction that saves the card. A funding
+ * Writes the ledger entry for a balance change, in the transaction that saves the card, and the
+ * event that announces it: every entry has its event, whichever operation posts it. A funding
  * entry (ISSUE, RELOAD) whose reference already funded one is refused by the ledger's unique key:
  * a purchase funds once, whatever idempotency key it comes with.
  */
 export async function post(tx: TransactionScope, posting: Posting): Promise<StoredLedgerEntry> {
+  let entry: StoredLedgerEntry;
   try {
-    return await tx.ledger.append({
+    entry = await tx.ledger.append({
       publicId: randomUUID(),
       cardId: posting.card.id,
       operationId: posting.operationId,
@@ -40,6 +43,8 @@ export async function post(tx: TransactionScope, posting: Posting): Promise<Stor
     if (error instanceof FundingReferenceUsed) throw sourceTransactionUsed(posting.externalRef ?? '');
     throw error;
   }
+  tx.outbox.add(balanceChanged(posting.card, entry));
+  return entry;
 }
 
 /** Applies a card's new balance and records why, together. */

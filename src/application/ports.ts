@@ -1,3 +1,4 @@
+import type { CardEvent } from '../domain/card-event';
 import type { GiftCard } from '../domain/gift-card';
 import type { LedgerEntry, StoredLedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
@@ -118,7 +119,8 @@ export interface CardAccessRepository {
   setRole(cardId: bigint, userId: string, role: AccessRole): Promise<void>;
   /** Throws PreferredCardTaken when the user still has another preferred card. */
   setPreferred(cardId: bigint, userId: string, preferred: boolean): Promise<void>;
-  remove(cardId: bigint, userId: string): Promise<void>;
+  /** Returns whether the user had access. */
+  remove(cardId: bigint, userId: string): Promise<boolean>;
   /** A user's cards in ascending card id, those after `afterCardId` only; a plain read. */
   listByUser(userId: string, afterCardId: bigint | null, limit: number): Promise<SavedCard[]>;
   /**
@@ -128,6 +130,16 @@ export interface CardAccessRepository {
   revokeAll(cardId: bigint): Promise<void>;
 }
 
+/**
+ * Events for other services (SPEC §11), written to the outbox table in the transaction of the
+ * change they announce, so they commit and roll back with it. Add each under its card's row lock:
+ * a card's events are published in the order they were added.
+ */
+export interface OutboxRepository {
+  /** Nothing is stored when events are off (no EVENTS_AMQP_URL). */
+  add(event: CardEvent): void;
+}
+
 /** The repositories of one database transaction. */
 export interface TransactionScope {
   readonly cards: GiftCardRepository;
@@ -135,6 +147,7 @@ export interface TransactionScope {
   readonly idempotency: IdempotencyRepository;
   readonly access: CardAccessRepository;
   readonly passcodeFailures: PasscodeFailureRepository;
+  readonly outbox: OutboxRepository;
   /**
    * From here on the transaction commits even when the call's deadline passes first: the caller
    * is answered at its deadline and the work finishes behind the answer. For writes no deadline

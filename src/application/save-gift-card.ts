@@ -1,4 +1,6 @@
+import { CardEventType } from '../domain/card-event';
 import { cardOwnedByAnotherUser } from '../domain/wallet';
+import { walletChanged } from './card-events';
 import { lockReferencedCard } from './card-reference';
 import { runOnce } from './idempotency';
 import { accepted, rejected } from './outcome';
@@ -34,7 +36,7 @@ export function saveGiftCard(ctx: AppContext, command: SaveGiftCardCommand): Pro
     // Returned, not thrown: the right passcode was given, and resetting the card's count of wrong
     // ones must commit even though the save is refused.
     if (owner !== null && owner.userId !== command.userId) return rejected(cardOwnedByAnotherUser());
-    await claim();
+    const operationId = await claim();
     if (owner !== null) return accepted(savedCardView({ card, access: owner }));
     const share = await tx.access.find(card.id, command.userId);
     const access: CardAccess = {
@@ -43,14 +45,16 @@ export function saveGiftCard(ctx: AppContext, command: SaveGiftCardCommand): Pro
       role: AccessRole.OWNER,
       preferred: share?.preferred ?? false,
     };
+    const now = ctx.clock.now();
     try {
-      if (share === null) await tx.access.insert(access, ctx.clock.now());
+      if (share === null) await tx.access.insert(access, now);
       else await tx.access.setRole(card.id, command.userId, AccessRole.OWNER);
     } catch (error) {
       // The one-owner unique key is the backstop should any path change owners without the lock.
       if (error instanceof CardAlreadyOwned) throw cardOwnedByAnotherUser();
       throw error;
     }
+    tx.outbox.add(walletChanged(CardEventType.SAVED, card, command.userId, operationId, now));
     return accepted(savedCardView({ card, access }));
   });
 }

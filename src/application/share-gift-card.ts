@@ -1,4 +1,6 @@
+import { CardEventType } from '../domain/card-event';
 import { assertNotSelf, assertShareCapacity } from '../domain/wallet';
+import { walletChanged } from './card-events';
 import { runOnce } from './idempotency';
 import { accepted } from './outcome';
 import { lockOwnedCard } from './card-ownership';
@@ -27,15 +29,17 @@ export async function shareGiftCard(ctx: AppContext, command: ShareGiftCardComma
   const { idempotencyKey, ...payload } = command;
   return runOnce(ctx, { operation: 'ShareGiftCard', key: idempotencyKey, payload }, async (tx, claim) => {
     const card = await lockOwnedCard(tx, command.giftCardId, command.userId);
-    await claim();
+    const operationId = await claim();
     const existing = await tx.access.find(card.id, command.recipientUserId);
     if (existing === null) {
       // Counted under the card lock, so parallel shares cannot together pass the limit.
       assertShareCapacity(await tx.access.countShares(card.id));
+      const now = ctx.clock.now();
       await tx.access.insert(
         { cardId: card.id, userId: command.recipientUserId, role: AccessRole.SHARED, preferred: false },
-        ctx.clock.now(),
+        now,
       );
+      tx.outbox.add(walletChanged(CardEventType.SHARED, card, command.recipientUserId, operationId, now));
     }
     return accepted({
       giftCardId: card.publicId,

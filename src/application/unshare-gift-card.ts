@@ -1,4 +1,6 @@
+import { CardEventType } from '../domain/card-event';
 import { assertNotSelf } from '../domain/wallet';
+import { walletChanged } from './card-events';
 import { runOnce } from './idempotency';
 import { accepted } from './outcome';
 import { lockOwnedCard } from './card-ownership';
@@ -29,8 +31,10 @@ export async function unshareGiftCard(ctx: AppContext, command: UnshareGiftCardC
     // Under the card lock: a redemption by the recipient already past its access check finishes
     // first, and every one after this commits is refused.
     const card = await lockOwnedCard(tx, command.giftCardId, command.userId);
-    await claim();
-    await tx.access.remove(card.id, command.recipientUserId);
+    const operationId = await claim();
+    if (await tx.access.remove(card.id, command.recipientUserId)) {
+      tx.outbox.add(walletChanged(CardEventType.UNSHARED, card, command.recipientUserId, operationId, ctx.clock.now()));
+    }
     return accepted({ giftCardId: card.publicId, recipientUserId: command.recipientUserId });
   });
 }

@@ -88,8 +88,9 @@ export class TypeOrmCardAccessRepository implements CardAccessRepository {
     }
   }
 
-  async remove(cardId: bigint, userId: string): Promise<void> {
-    await this.manager.delete(CardAccessEntity, { cardId, userId });
+  async remove(cardId: bigint, userId: string): Promise<boolean> {
+    const result = await this.manager.delete(CardAccessEntity, { cardId, userId });
+    return (result.affected ?? 0) > 0;
   }
 
   async listByUser(userId: string, afterCardId: bigint | null, limit: number): Promise<SavedCard[]> {

@@ -1,6 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { CardAccessEntity } from './entities/card-access.entity';
+import { EventOutboxEntity } from './entities/event-outbox.entity';
 import { GiftCardEntity } from './entities/gift-card.entity';
 import { IdempotencyRecordEntity } from './entities/idempotency-record.entity';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity';
@@ -9,6 +10,7 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { UniqueFundingReference1764100000000 } from './migrations/1764100000000-unique-funding-reference';
 import { PasscodeFailures1764100001000 } from './migrations/1764100001000-passcode-failures';
 import { IdempotencyRecordFormat1764100002000 } from './migrations/1764100002000-idempotency-record-format';
+import { EventOutbox1764500000000 } from './migrations/1764500000000-event-outbox';
 import { IdempotencyOperationId1764600000000 } from './migrations/1764600000000-idempotency-operation-id';
 
 export interface DatabaseOptions {
@@ -23,12 +25,14 @@ export const entities = [
   IdempotencyRecordEntity,
   CardAccessEntity,
   PasscodeFailureEntity,
+  EventOutboxEntity,
 ];
 export const migrations = [
   InitialSchema1764000000000,
   UniqueFundingReference1764100000000,
   PasscodeFailures1764100001000,
   IdempotencyRecordFormat1764100002000,
+  EventOutbox1764500000000,
   IdempotencyOperationId1764600000000,
 ];
 

@@ -9,6 +9,8 @@ const MAX_BATCHES_PER_STEP = 50;
 export interface RetentionPolicy {
   /** A passcode failure record stops mattering a cool-down after its last failure. */
   readonly passcodeCooldownMs: number;
+  /** How long a published event stays in the outbox (EVENTS_RETENTION_MS); null when events are off. */
+  readonly sentEventRetentionMs: number | null;
 }
 
 /** What one sweep removed. */
@@ -16,12 +18,14 @@ export interface SweepResult {
   readonly idempotencyRecords: number;
   readonly cardSecrets: number;
   readonly passcodeFailures: number;
+  readonly sentEvents: number;
 }
 
 /**
  * Removes what the service keeps only for a while: idempotency records past their retention
  * (never under 24 h, see config), new cards' numbers and passcodes in stored replies past their
- * replay window, and passcode failure records a cool-down old. Without it those tables grow with
+ * replay window, passcode failure records a cool-down old, and events the broker confirmed
+ * longer ago than their retention (never an unsent one). Without it those tables grow with
  * every call, and card secrets outlive any retry that could need them. A failed sweep is logged
  * and retried at the next interval.
  */
@@ -49,6 +53,13 @@ export class RetentionSweeper {
         'DELETE FROM passcode_failure WHERE last_failure_at < ? ORDER BY last_failure_at LIMIT ?',
         new Date(now.getTime() - this.policy.passcodeCooldownMs),
       ),
+      sentEvents:
+        this.policy.sentEventRetentionMs === null
+          ? 0
+          : await this.inBatches(
+              'DELETE FROM event_outbox WHERE sent_at < ? ORDER BY sent_at LIMIT ?',
+              new Date(now.getTime() - this.policy.sentEventRetentionMs),
+            ),
     };
   }
 
@@ -56,7 +67,7 @@ export class RetentionSweeper {
     this.timer = setInterval(() => {
       this.sweep().then(
         (swept) => {
-          if (swept.idempotencyRecords + swept.cardSecrets + swept.passcodeFailures > 0) {
+          if (swept.idempotencyRecords + swept.cardSecrets + swept.passcodeFailures + swept.sentEvents > 0) {
             this.log.info('swept expired records', { ...swept });
           }
         },

@@ -4,6 +4,7 @@ import { currentWorkDeadline } from '../call-deadline';
 import { concurrencyConflict, databaseUnavailable, DomainError, overloaded } from '../domain/errors';
 import type { TransactionScope, UnitOfWork } from '../application/ports';
 import { TypeOrmCardAccessRepository } from './card-access.repository';
+import { DISABLED_OUTBOX, TypeOrmOutboxRepository, type EventEncoder } from './event-outbox.repository';
 import { TypeOrmGiftCardRepository } from './gift-card.repository';
 import { TypeOrmIdempotencyRepository } from './idempotency.repository';
 import { TypeOrmLedgerRepository } from './ledger.repository';
@@ -20,19 +21,38 @@ export interface UnitOfWorkOptions {
    * held by someone else (ABORTED) from a database that stopped answering (UNAVAILABLE).
    */
   readonly databaseReachable?: () => boolean;
+  /** Events on (EVENTS_AMQP_URL set): how they are encoded, and who hears that some committed. */
+  readonly events?: {
+    readonly encode: EventEncoder;
+    readonly committed: () => void;
+  };
 }
 
-/** The repositories on one manager; `attempt` is the transaction's, absent for plain reads. */
-function scopeOf(manager: EntityManager, attempt?: Attempt): TransactionScope {
+/** The repositories of one transaction, with the outbox the unit of work writes before COMMIT. */
+type WorkScope = TransactionScope & { readonly outbox: { flush(): Promise<number> } };
+
+/**
+ * The repositories on one manager; `attempt` is the transaction's, absent for plain reads, and
+ * `encode` is how events are stored, absent when events are off.
+ */
+function scopeOf(manager: EntityManager, encode: EventEncoder | undefined, attempt?: Attempt): WorkScope {
   return {
     cards: new TypeOrmGiftCardRepository(manager),
     ledger: new TypeOrmLedgerRepository(manager),
     idempotency: new TypeOrmIdempotencyRepository(manager),
     access: new TypeOrmCardAccessRepository(manager),
     passcodeFailures: new TypeOrmPasscodeFailureRepository(manager),
+    outbox: encode === undefined ? DISABLED_OUTBOX : new TypeOrmOutboxRepository(manager, encode),
     shieldFromDeadline: () => attempt?.shield(),
   };
 }
+
+/** Events belong to the transaction of their change; outside one there is nothing to announce. */
+const NO_OUTBOX_OUTSIDE_A_TRANSACTION = {
+  add: (): never => {
+    throw new Error('events are written only inside a unit of work');
+  },
+};
 
 /**
  * How long a shielded attempt may go on after its call's deadline: ample for the few statements
@@ -132,7 +152,7 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
     private readonly dataSource: DataSource,
     private readonly options: UnitOfWorkOptions,
   ) {
-    this.reads = scopeOf(dataSource.manager);
+    this.reads = { ...scopeOf(dataSource.manager, undefined), outbox: NO_OUTBOX_OUTSIDE_A_TRANSACTION };
   }
 
   async run<T>(work: (tx: TransactionScope) => Promise<T>): Promise<T> {
@@ -200,9 +220,12 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
       attempt.connected();
       await this.prepareSession(runner);
       await runner.startTransaction();
-      const result = await work(scopeOf(runner.manager, attempt));
+      const scope = scopeOf(runner.manager, this.options.events?.encode, attempt);
+      const result = await work(scope);
+      const events = await scope.outbox.flush();
       attempt.phase = 'committing';
       await runner.commitTransaction();
+      if (events > 0) this.options.events?.committed();
       return result;
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

@@ -47,6 +47,16 @@ export class HealthService {
     for (const watch of this.watches) watch.call.write({ status: this.statusOf(watch.service) });
   }
 
+  /**
+   * Sets the entry of one part of the service (the event outbox), apart from the service's own
+   * entries: the part can report trouble while the service stays SERVING.
+   */
+  setDetail(service: string, status: ServingStatus): void {
+    if (this.services.includes(service)) throw new Error(`"${service}" is one of the service's own entries`);
+    this.statuses.set(service, status);
+    for (const watch of this.watches) if (watch.service === service) watch.call.write({ status });
+  }
+
   /** Ends every Watch stream with UNAVAILABLE, so that none holds the server's drain. */
   endWatches(): void {
     for (const watch of [...this.watches]) {

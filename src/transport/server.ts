@@ -43,6 +43,8 @@ export interface ServerOptions {
 
 export interface RunningServer {
   readonly port: number;
+  /** Health entries of parts of the service, reported apart from its own (HealthService.setDetail). */
+  readonly healthDetails: Pick<HealthService, 'setDetail'>;
   /** Health NOT_SERVING, stop accepting, let calls in flight finish within the grace period. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -117,5 +119,5 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
       server.forceShutdown();
     }
   };
-  return { port: listener.port, shutdown };
+  return { port: listener.port, healthDetails: health, shutdown };
 }

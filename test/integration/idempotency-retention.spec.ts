@@ -44,6 +44,7 @@ describe('Idempotency retention', () => {
     ]);
     const sweeper = new RetentionSweeper(svc.service.dataSource, createLogger('error'), {
       passcodeCooldownMs: svc.config.passcodeLockoutMs,
+      sentEventRetentionMs: null,
     });
     expect((await sweeper.sweep()).idempotencyRecords).toBeGreaterThanOrEqual(1);
     expect(await expiryOf(expire)).toBeUndefined();

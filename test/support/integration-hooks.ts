@@ -10,12 +10,16 @@ export interface StartedTestService {
 
 /**
  * The hooks every integration spec needs: the real server and a raw database connection for the
- * whole file, and the ledger invariants of SPEC §3 checked after every test.
+ * whole file, and the ledger invariants of SPEC §3 checked after every test. `env` as a function
+ * is read when the server starts, after the spec's earlier beforeAll hooks (a proxy's port, say).
  */
-export function useTestService(onStart: (started: StartedTestService) => void, env: Record<string, string> = {}): void {
+export function useTestService(
+  onStart: (started: StartedTestService) => void,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+): void {
   let started: StartedTestService | undefined;
   beforeAll(async () => {
-    started = { svc: await startTestService(env), db: await rawConnection() };
+    started = { svc: await startTestService(typeof env === 'function' ? env() : env), db: await rawConnection() };
     onStart(started);
   });
   afterAll(async () => {

@@ -32,4 +32,20 @@ describe('config', () => {
   ])('refuses a weak key: %s', (_name, key) => {
     expect(() => loadConfig({ PASSCODE_HASH_KEY: key })).toThrow(/PASSCODE_HASH_KEY/);
   });
+
+  it('turns events off without EVENTS_AMQP_URL, and on with it', () => {
+    expect(loadConfig({}).events).toBeNull();
+    expect(loadConfig({ EVENTS_AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672' }).events).toMatchObject({
+      amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+      exchange: 'giftcard.events',
+      batchSize: 100,
+    });
+  });
+
+  it('refuses a broker URL that is not AMQP and an exchange name RabbitMQ reserves', () => {
+    expect(() => loadConfig({ EVENTS_AMQP_URL: 'http://broker' })).toThrow(/EVENTS_AMQP_URL/);
+    expect(() => loadConfig({ EVENTS_AMQP_URL: 'amqp://broker', EVENTS_EXCHANGE: 'amq.topic' })).toThrow(
+      /EVENTS_EXCHANGE/,
+    );
+  });
 });

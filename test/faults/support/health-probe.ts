@@ -32,20 +32,20 @@ const healthPackage = loadPackageDefinition(loadSync(protoPath, { keepCase: true
 export class HealthProbe {
   private readonly client: HealthClient;
 
-  constructor(address: string) {
+  /** `service` is the health entry checked: the service's own by default. */
+  constructor(
+    address: string,
+    private readonly service = 'giftcard.v1.GiftCardService',
+  ) {
     this.client = new healthPackage.grpc.health.v1.Health(address, credentials.createInsecure(), FAST_RECONNECT);
   }
 
   check(): Promise<HealthState> {
     return new Promise((resolve) => {
-      this.client.check(
-        { service: 'giftcard.v1.GiftCardService' },
-        { deadline: Date.now() + CHECK_DEADLINE_MS },
-        (error, response) => {
-          if (error !== null || response === undefined) resolve('UNREACHABLE');
-          else resolve(response.status === 'SERVING' ? 'SERVING' : 'NOT_SERVING');
-        },
-      );
+      this.client.check({ service: this.service }, { deadline: Date.now() + CHECK_DEADLINE_MS }, (error, response) => {
+        if (error !== null || response === undefined) resolve('UNREACHABLE');
+        else resolve(response.status === 'SERVING' ? 'SERVING' : 'NOT_SERVING');
+      });
     });
   }
 

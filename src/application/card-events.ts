@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { CardEventType, EVENT_OF_ENTRY, type CardEvent } from '../domain/card-event';
+import type { GiftCard } from '../domain/gift-card';
+import type { StoredLedgerEntry } from '../domain/ledger-entry';
+
+/**
+ * The events operations add to the outbox (SPEC §11), each built from the card as it is after the
+ * change. A balance change's event is added by ledger-posting.ts with its entry; an operation adds
+ * the others itself, one line each, under the card's row lock.
+ */
+
+type WalletEventType =
+  | typeof CardEventType.SAVED
+  | typeof CardEventType.SHARED
+  | typeof CardEventType.UNSHARED
+  | typeof CardEventType.GIFTED;
+
+function cardEvent(card: GiftCard, type: CardEvent['type'], operationId: string, occurredAt: Date): CardEvent {
+  return {
+    eventId: randomUUID(),
+    type,
+    cardId: card.id,
+    giftCardId: card.publicId,
+    occurredAt,
+    caller: '',
+    operationId,
+    ledgerEntryId: null,
+    holdId: null,
+    amountMinor: 0n,
+    balanceAfterMinor: card.balanceMinor,
+    // No holds yet: everything on the card is available.
+    availableAfterMinor: card.balanceMinor,
+    currency: card.currency,
+    status: card.status,
+    externalRef: null,
+    userId: null,
+    senderUserId: null,
+  };
+}
+
+/** The event of a ledger entry; `card` is the card as the entry left it. */
+export function balanceChanged(card: GiftCard, entry: StoredLedgerEntry): CardEvent {
+  return {
+    ...cardEvent(card, EVENT_OF_ENTRY[entry.type], entry.operationId, entry.createdAt),
+    ledgerEntryId: entry.publicId,
+    amountMinor: entry.amountMinor,
+    externalRef: entry.externalRef,
+  };
+}
+
+/** The card's status is now `card.status`, changed by the request `operationId`. */
+export function statusChanged(card: GiftCard, operationId: string, now: Date): CardEvent {
+  return cardEvent(card, CardEventType.STATUS_CHANGED, operationId, now);
+}
+
+/** Who may use the card changed for `userId`, by the request `operationId`; a gift also names its sender. */
+export function walletChanged(
+  type: WalletEventType,
+  card: GiftCard,
+  userId: string,
+  operationId: string,
+  now: Date,
+  senderUserId: string | null = null,
+): CardEvent {
+  return { ...cardEvent(card, type, operationId, now), userId, senderUserId };
+}
