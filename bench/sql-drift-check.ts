@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/observability/logger';
 import { startService } from '../src/main';
 import type { CardSet } from './cards';
 import { GrpcWorkload } from './grpc-workload';

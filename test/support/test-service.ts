@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { credentials } from '@grpc/grpc-js';
 import { GiftCardServiceClient } from '../../gen/giftcard/v1/gift_card_service';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { startService, type Service } from '../../src/main';
 import { testDatabaseUrl } from './test-database';
 import { GiftCardApi } from './api';
