@@ -49,9 +49,11 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** What tests replace: where spans go. */
+/** What tests replace: where spans go, and a metrics port of the system's choosing. */
 export interface ServiceOverrides {
   readonly spanExporter?: SpanExporter;
+  /** Serve metrics on a port the system picks (Service.metricsPort says which), whatever METRICS_PORT says. */
+  readonly ephemeralMetricsPort?: boolean;
 }
 
 /**
@@ -92,8 +94,9 @@ export async function startService(config: Config, log: Logger, overrides: Servi
       ...(overrides.spanExporter === undefined ? {} : { exporter: overrides.spanExporter }),
     });
     if (tracing !== null) closers.push(() => tracing.shutdown());
+    const metricsPort = overrides.ephemeralMetricsPort === true ? 0 : config.metricsPort;
     const metrics =
-      config.metricsPort === 0
+      metricsPort === 0 && overrides.ephemeralMetricsPort !== true
         ? null
         : new ServiceMetrics(
             SERVICE_NAME,
@@ -170,7 +173,7 @@ export async function startService(config: Config, log: Logger, overrides: Servi
     const metricsEndpoint: MetricsEndpoint | null =
       metrics === null
         ? null
-        : await serveMetrics(metrics.registry, { host: config.metricsHost, port: config.metricsPort }, log).catch(
+        : await serveMetrics(metrics.registry, { host: config.metricsHost, port: metricsPort }, log).catch(
             (error: unknown) => {
               throw new Error(
                 `METRICS_HOST:METRICS_PORT ${config.metricsHost}:${config.metricsPort} cannot be bound: ${(error as Error).message}`,

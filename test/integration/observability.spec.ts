@@ -1,0 +1,195 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Metadata, status } from '@grpc/grpc-js';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { credentialsOf, issueCard, newKey } from '../support/builders';
+import { useTestService } from '../support/integration-hooks';
+import { rpcError } from '../support/rpc-error';
+import type { TestService } from '../support/test-service';
+
+const spans = new InMemorySpanExporter();
+const logLines: string[] = [];
+let svc: TestService;
+useTestService(
+  (started) => {
+    ({ svc } = started);
+  },
+  { LOG_LEVEL: 'info' },
+  { logLines, spanExporter: spans, ephemeralMetricsPort: true },
+);
+
+/**
+ * The metrics page as Prometheus (or an operator with curl) reads it. Asynchronous: the server runs
+ * in this process and must stay free to answer.
+ */
+async function scrape(): Promise<string> {
+  const { stdout } = await promisify(execFile)('curl', [
+    '--silent',
+    '--show-error',
+    '--fail',
+    '--max-time',
+    '10',
+    `http://127.0.0.1:${svc.service.metricsPort}/metrics`,
+  ]);
+  return stdout;
+}
+
+/** The value of one series, by its name and labels as they appear on the page. */
+function sample(page: string, series: string): number {
+  const line = page.split('\n').find((l) => l.startsWith(`${series} `));
+  if (line === undefined) throw new Error(`no series ${series} in:\n${page}`);
+  return Number(line.slice(series.length + 1));
+}
+
+const rpc = (method: string) => `grpc_type="unary",grpc_service="giftcard.v1.GiftCardService",grpc_method="${method}"`;
+
+describe('Metrics (METRICS_PORT)', () => {
+  it('counts each RPC by its code under the go-grpc-prometheus names, read with curl', async () => {
+    const before = await scrape();
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    await svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 100n, currency: 'USD' });
+    await svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 200n, currency: 'USD' });
+    await rpcError(
+      svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 5_000n, currency: 'USD' }),
+    );
+    await rpcError(
+      svc.api.redeem({
+        idempotencyKey: newKey(),
+        cardNumber: card.cardNumber,
+        passcode: '00000000',
+        amount: 1n,
+        currency: 'USD',
+      }),
+    );
+    const replayKey = newKey();
+    const replayed = { idempotencyKey: replayKey, ...credentialsOf(card), amount: 1n, currency: 'USD' };
+    await svc.api.redeem(replayed);
+    await svc.api.redeem(replayed);
+    const after = await scrape();
+    const delta = (series: string): number =>
+      sample(after, series) - (before.includes(`${series} `) ? sample(before, series) : 0);
+    expect(delta(`grpc_server_started_total{${rpc('Redeem')}}`)).toBe(6);
+    expect(delta(`grpc_server_handled_total{${rpc('Redeem')},grpc_code="OK"}`)).toBe(4);
+    expect(delta(`grpc_server_handled_total{${rpc('Redeem')},grpc_code="FailedPrecondition"}`)).toBe(1);
+    expect(delta(`grpc_server_handled_total{${rpc('Redeem')},grpc_code="PermissionDenied"}`)).toBe(1);
+    expect(delta(`grpc_server_handled_total{${rpc('IssueVirtualCard')},grpc_code="OK"}`)).toBe(1);
+    expect(delta(`grpc_server_handling_seconds_count{${rpc('Redeem')}}`)).toBe(6);
+    expect(delta('giftcard_idempotent_replays_total{grpc_method="Redeem"}')).toBe(1);
+    // Every RPC is on the page from the start, at zero until called.
+    expect(sample(after, `grpc_server_started_total{${rpc('CombineCards')}}`)).toBe(0);
+    for (const series of [
+      'giftcard_db_pool_in_use',
+      'giftcard_db_pool_waiting',
+      'giftcard_db_pool_connections',
+      'giftcard_database_up',
+      'process_cpu_seconds_total',
+    ]) {
+      expect(after).toMatch(new RegExp(`^${series} \\d`, 'm'));
+    }
+    expect(sample(after, 'giftcard_db_pool_connections')).toBe(svc.config.dbPoolSize);
+  });
+
+  it('counts a card going into the passcode cool-down', async () => {
+    const card = await issueCard(svc.api);
+    const before = await scrape();
+    for (let attempt = 0; attempt < svc.config.passcodeMaxAttempts; attempt++) {
+      await rpcError(svc.api.balanceInquiry({ cardNumber: card.cardNumber, passcode: '00000000' }));
+    }
+    const lockouts = (page: string): number =>
+      page.includes('giftcard_passcode_lockouts_total ') ? sample(page, 'giftcard_passcode_lockouts_total') : 0;
+    expect(lockouts(await scrape()) - lockouts(before)).toBe(1);
+  });
+});
+
+describe('Traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
+  it('gives one Redeem an RPC span with the SQL it ran under it', async () => {
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    spans.reset();
+    await svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 100n, currency: 'USD' });
+    const finished = spans.getFinishedSpans();
+    const call = finished.find((span) => span.name === 'giftcard.v1.GiftCardService/Redeem');
+    expect(call).toMatchObject({
+      kind: SpanKind.SERVER,
+      attributes: { 'rpc.method': 'Redeem', 'rpc.grpc.status_code': 0 },
+    });
+    const sql = finished.filter((span) => span.parentSpanContext?.spanId === call?.spanContext().spanId);
+    const statements = sql.map((span) => String(span.attributes['db.statement']));
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^SELECT .* FROM idempotency_record/),
+        'START TRANSACTION',
+        expect.stringMatching(/FROM gift_card WHERE number_hash = \? FOR UPDATE$/),
+        expect.stringMatching(/^INSERT INTO ledger_entry/),
+        'COMMIT',
+      ]),
+    );
+    for (const span of sql) {
+      expect(span.kind).toBe(SpanKind.CLIENT);
+      expect(span.spanContext().traceId).toBe(call?.spanContext().traceId);
+    }
+    expect(JSON.stringify(sql.map((span) => span.attributes))).not.toContain(card.cardNumber);
+  });
+});
+
+describe('Request log', () => {
+  it('writes one JSON line per call with method, code, duration, caller and the request id it echoes', async () => {
+    const requestId = `req-${newKey()}`;
+    const metadata = new Metadata();
+    metadata.set('x-request-id', requestId);
+    const echoed = await new Promise<string | undefined>((resolve, reject) => {
+      const call = svc.api.client.balanceInquiry(
+        { cardNumber: '4111111111111111', passcode: '1234' } as never,
+        metadata,
+        (error) => {
+          if (error?.code !== status.INVALID_ARGUMENT) reject(error ?? new Error('expected INVALID_ARGUMENT'));
+        },
+      );
+      call.on('metadata', (headers) => {
+        resolve(headers.get('x-request-id')[0]?.toString());
+      });
+    });
+    expect(echoed).toBe(requestId);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const lines = logLines
+      .filter((line) => line.includes(requestId))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      message: 'call',
+      rpc: 'BalanceInquiry',
+      code: 'InvalidArgument',
+      caller: 'anonymous',
+      requestId,
+    });
+    expect(typeof lines[0]?.ms).toBe('number');
+  });
+
+  it('makes up a request id when the caller sends none, and returns it', async () => {
+    const echoed = await new Promise<string | undefined>((resolve) => {
+      const call = svc.api.client.balanceInquiry({} as never, () => undefined);
+      call.on('metadata', (headers) => {
+        resolve(headers.get('x-request-id')[0]?.toString());
+      });
+    });
+    expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('writes no card number, passcode or sealed secret however the calls go', async () => {
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    await svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 1n, currency: 'USD' });
+    await rpcError(
+      svc.api.redeem({
+        idempotencyKey: newKey(),
+        cardNumber: card.cardNumber,
+        passcode: '99999999',
+        amount: 1n,
+        currency: 'USD',
+      }),
+    );
+    const text = logLines.join('');
+    expect(text).toContain('"rpc":"Redeem"');
+    expect(text).not.toContain(card.cardNumber);
+    expect(text).not.toContain(card.passcode);
+  });
+});
