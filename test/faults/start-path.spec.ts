@@ -37,15 +37,17 @@ interface Started {
 
 /** Runs a command as an operator's shell would, keeping everything it writes. */
 function run(command: string, args: string[], env: Record<string, string>): Started {
-  const { NODE_ENV: _ignored, ...inherited } = process.env;
+  // NODE_ENV comes from the spec's env only: jest sets it to "test" for its own process.
+  const inherited = { ...process.env };
+  delete inherited.NODE_ENV;
   const child = spawn(command, args, {
     cwd: REPOSITORY_ROOT,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       resolve({ code, signal });
@@ -142,7 +144,7 @@ function startServer(env: Record<string, string>): Started {
 
 describe('Production refuses an unsafe start (NODE_ENV=production)', () => {
   it('exits non-zero on the development keys, plaintext and no callers file, naming each setting', async () => {
-    const { CARD_NUMBER_INDEX_KEY: _a, PASSCODE_HASH_KEY: _b, RESPONSE_SEALING_KEY: _c, ...withoutKeys } = baseEnv();
+    const withoutKeys = Object.fromEntries(Object.entries(baseEnv()).filter(([name]) => !name.endsWith('_KEY')));
     const started = startServer({ ...withoutKeys, NODE_ENV: 'production' });
     expect((await exitWithin(started)).code).toBe(1);
     const [failure] = jsonLines(started.output()).filter((line) => line.level === 'error');

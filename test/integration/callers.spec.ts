@@ -245,7 +245,7 @@ function serialOf(certFile: string): string {
   return new X509Certificate(readFileSync(certFile)).serialNumber;
 }
 
-async function rotateServerCertificate(): Promise<string> {
+function rotateServerCertificate(): string {
   const next = ca.issueServer();
   // Key first, then certificate, as an operator's copy would: a reload in between must keep the old pair.
   copyFileSync(next.keyFile, serverFiles.keyFile);
@@ -262,7 +262,7 @@ describe('Certificate rotation', () => {
     const inFlight = settle(
       api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 100n, currency: 'USD' }),
     );
-    const serial = await rotateServerCertificate();
+    const serial = rotateServerCertificate();
     svc.service.reload('SIGHUP');
     expect(await servedSerial()).toBe(serial);
     await db.query('ROLLBACK');
@@ -273,7 +273,7 @@ describe('Certificate rotation', () => {
   });
 
   it('notices changed files by itself', async () => {
-    const serial = await rotateServerCertificate();
+    const serial = rotateServerCertificate();
     const giveUpAt = Date.now() + 20_000;
     while ((await servedSerial()) !== serial) {
       if (Date.now() > giveUpAt) throw new Error('the rotated certificate was never served');
