@@ -10,8 +10,8 @@ export type ObservabilityMode = 'off' | 'on';
 
 async function modeEnv(mode: ObservabilityMode): Promise<Record<string, string>> {
   return mode === 'on'
-    ? { LOG_LEVEL: 'info', METRICS_HOST: '127.0.0.1', METRICS_PORT: String(await freePort('127.0.0.1')) }
-    : { LOG_LEVEL: 'warn', METRICS_PORT: '0' };
+    ? { LOG_CALLS: 'true', METRICS_HOST: '127.0.0.1', METRICS_PORT: String(await freePort('127.0.0.1')) }
+    : { LOG_CALLS: 'false', METRICS_PORT: '0' };
 }
 
 function median(values: readonly number[]): number {
@@ -60,8 +60,8 @@ export async function measureObservabilityOverhead(
     '',
     '| request log + metrics | calls/s | p99 ms | server CPU % |',
     '| --- | ---: | ---: | ---: |',
-    `| off (LOG_LEVEL=warn, METRICS_PORT=0) | ${rps('off').toFixed(0)} | ${p99('off').toFixed(1)} | ${cpu('off').toFixed(0)} |`,
-    `| on (LOG_LEVEL=info, METRICS_PORT set) | ${rps('on').toFixed(0)} | ${p99('on').toFixed(1)} | ${cpu('on').toFixed(0)} |`,
+    `| off (LOG_CALLS=false, METRICS_PORT=0) | ${rps('off').toFixed(0)} | ${p99('off').toFixed(1)} | ${cpu('off').toFixed(0)} |`,
+    `| on (LOG_CALLS=true, METRICS_PORT set) | ${rps('on').toFixed(0)} | ${p99('on').toFixed(1)} | ${cpu('on').toFixed(0)} |`,
     '',
     `Overhead: ${overheadPercent.toFixed(1)}% of throughput (${overheadPercent <= 5 ? 'within' : 'over'} the 5% target).`,
   ].join('\n');

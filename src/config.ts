@@ -21,6 +21,8 @@ export interface Config {
   readonly admission: AdmissionSettings;
   readonly connections: ConnectionSettings;
   readonly logLevel: LogLevel;
+  /** One request-log line per call (at info); off leaves the other lines alone. */
+  readonly logCalls: boolean;
   /** NODE_ENV=production: no development keys, no plaintext, no open door without a callers file. */
   readonly production: boolean;
   /** Server certificate and key; with a client CA too, callers must present a certificate it signed. */
@@ -105,6 +107,13 @@ class EnvReader {
   string(name: string, fallback: string): string {
     const value = this.env[name];
     return value === undefined || value === '' ? fallback : value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw !== 'true' && raw !== 'false') this.problems.push(`${name} must be true or false, got "${raw}"`);
+    return raw === 'true';
   }
 
   optional(name: string): string | null {
@@ -262,6 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxHealthWatches: read.integer('HEALTH_MAX_WATCHES', 100, 1, 100_000),
     },
     logLevel: logLevel as LogLevel,
+    logCalls: read.boolean('LOG_CALLS', true),
     production,
     tls,
     reloadIntervalMs: read.integer('RELOAD_INTERVAL_MS', 30_000, 100, HOUR_MS),

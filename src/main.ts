@@ -166,7 +166,7 @@ export async function startService(config: Config, log: Logger, overrides: Servi
       admission: config.admission,
       credentials: credentials ?? ServerCredentials.createInsecure(),
       callers: callers ?? OPEN_POLICY,
-      observer: new CallObserver(SERVICE_NAME, log, metrics, tracing?.tracer ?? null),
+      observer: new CallObserver(SERVICE_NAME, log, metrics, tracing?.tracer ?? null, config.logCalls),
     });
     closers.push(() => server.shutdown(0));
     events?.reportHealth(server.healthDetails);

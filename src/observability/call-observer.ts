@@ -32,6 +32,7 @@ export class CallObserver {
     private readonly log: Logger,
     private readonly metrics: ServiceMetrics | null,
     private readonly tracer: Tracer | null,
+    private readonly logCalls = true,
   ) {}
 
   begin(rpc: string, metadata: Metadata): CallObservation {
@@ -53,7 +54,7 @@ export class CallObserver {
           if (code !== status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: codeName });
           span.end();
         }
-        if (this.log.enabled('info')) {
+        if (this.logCalls && this.log.enabled('info')) {
           this.log.info('call', {
             rpc,
             code: codeName,
