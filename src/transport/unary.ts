@@ -133,18 +133,21 @@ export function unary<Req, Res>(
     const abandoned = new Promise<never>((_resolve, reject) => {
       abandon = reject;
     });
-    const echo = new Metadata();
-    echo.set(REQUEST_ID_HEADER, observation.requestId);
-    call.sendMetadata(echo);
     const answered = Promise.race([work, abandoned]).then(
       (response) => {
         observation.end(status.OK, caller?.name ?? 'unauthenticated');
+        const headers = new Metadata();
+        headers.set(REQUEST_ID_HEADER, observation.requestId);
+        call.sendMetadata(headers);
         callback(null, response);
       },
       (error: unknown) => {
         const serviceError = toServiceError(error, context.translateError, context.log, method);
         observation.end(serviceError.code ?? status.UNKNOWN, caller?.name ?? 'unauthenticated');
-        callback(serviceError);
+        // In the trailers, not in early headers: a client that saw headers may no longer retry the call.
+        const trailers = serviceError.metadata ?? new Metadata();
+        trailers.set(REQUEST_ID_HEADER, observation.requestId);
+        callback({ ...serviceError, metadata: trailers });
       },
     );
     context.track(answered, abandon);

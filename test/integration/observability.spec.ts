@@ -166,8 +166,9 @@ describe('Request log', () => {
   });
 
   it('makes up a request id when the caller sends none, and returns it', async () => {
+    const card = await issueCard(svc.api);
     const echoed = await new Promise<string | undefined>((resolve) => {
-      const call = svc.api.client.balanceInquiry({} as never, () => undefined);
+      const call = svc.api.client.balanceInquiry(credentialsOf(card) as never, () => undefined);
       call.on('metadata', (headers) => {
         resolve(headers.get('x-request-id')[0]?.toString());
       });
