@@ -133,21 +133,22 @@ export function unary<Req, Res>(
     const abandoned = new Promise<never>((_resolve, reject) => {
       abandon = reject;
     });
+    // The request id goes back in the trailers, on success as on failure: a status-only answer has
+    // no headers, and headers sent early would commit the call, so a grpc-js client could no longer
+    // retry a refusal (UNAVAILABLE, ABORTED) under its retry policy.
+    const withRequestId = (trailers = new Metadata()): Metadata => {
+      trailers.set(REQUEST_ID_HEADER, observation.requestId);
+      return trailers;
+    };
     const answered = Promise.race([work, abandoned]).then(
       (response) => {
         observation.end(status.OK, caller?.name ?? 'unauthenticated');
-        const headers = new Metadata();
-        headers.set(REQUEST_ID_HEADER, observation.requestId);
-        call.sendMetadata(headers);
-        callback(null, response);
+        callback(null, response, withRequestId());
       },
       (error: unknown) => {
         const serviceError = toServiceError(error, context.translateError, context.log, method);
         observation.end(serviceError.code ?? status.UNKNOWN, caller?.name ?? 'unauthenticated');
-        // In the trailers, not in early headers: a client that saw headers may no longer retry the call.
-        const trailers = serviceError.metadata ?? new Metadata();
-        trailers.set(REQUEST_ID_HEADER, observation.requestId);
-        callback({ ...serviceError, metadata: trailers });
+        callback({ ...serviceError, metadata: withRequestId(serviceError.metadata) });
       },
     );
     context.track(answered, abandon);

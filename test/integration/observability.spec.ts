@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Metadata, status } from '@grpc/grpc-js';
+import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BalanceInquiryRequest } from '../../gen/giftcard/v1/gift_card_service';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { useTestService } from '../support/integration-hooks';
 import { rpcError } from '../support/rpc-error';
@@ -132,28 +133,42 @@ describe('Traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
   });
 });
 
+/** One BalanceInquiry as a grpc-js client sees it: the response headers (if any came) and the final status. */
+function inquire(
+  request: BalanceInquiryRequest,
+  metadata = new Metadata(),
+): Promise<{ headers: Metadata | null; status: StatusObject }> {
+  return new Promise((resolve) => {
+    let headers: Metadata | null = null;
+    const call = svc.api.client.balanceInquiry(request, metadata, { deadline: Date.now() + 20_000 }, () => undefined);
+    call.on('metadata', (received) => {
+      headers = received;
+    });
+    call.on('status', (received) => {
+      resolve({ headers, status: received });
+    });
+  });
+}
+
+const requestIdOf = (metadata: Metadata) => metadata.get('x-request-id')[0]?.toString();
+
+/** The request log's lines that carry this request id. */
+function callLines(requestId: string): Record<string, unknown>[] {
+  return logLines.filter((line) => line.includes(requestId)).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 describe('Request log', () => {
   it('writes one JSON line per call with method, code, duration, caller and the request id it echoes', async () => {
     const requestId = `req-${newKey()}`;
     const metadata = new Metadata();
     metadata.set('x-request-id', requestId);
-    const echoed = await new Promise<string | undefined>((resolve, reject) => {
-      const call = svc.api.client.balanceInquiry(
-        { cardNumber: '4111111111111111', passcode: '1234' } as never,
-        metadata,
-        (error) => {
-          if (error?.code !== status.INVALID_ARGUMENT) reject(error ?? new Error('expected INVALID_ARGUMENT'));
-        },
-      );
-      call.on('metadata', (headers) => {
-        resolve(headers.get('x-request-id')[0]?.toString());
-      });
-    });
-    expect(echoed).toBe(requestId);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const lines = logLines
-      .filter((line) => line.includes(requestId))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const answer = await inquire(
+      BalanceInquiryRequest.fromPartial({ cardNumber: '4111111111111111', passcode: '1234' }),
+      metadata,
+    );
+    expect(answer.status.code).toBe(status.INVALID_ARGUMENT);
+    expect(requestIdOf(answer.status.metadata)).toBe(requestId);
+    const lines = callLines(requestId);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
       message: 'call',
@@ -165,15 +180,24 @@ describe('Request log', () => {
     expect(typeof lines[0]?.ms).toBe('number');
   });
 
-  it('makes up a request id when the caller sends none, and returns it', async () => {
+  it('answers a refusal with the status alone, no headers first, so a client may still retry it', async () => {
+    const answer = await inquire(
+      BalanceInquiryRequest.fromPartial({ cardNumber: '4111111111111111', passcode: '1234' }),
+    );
+    expect(answer.status.code).toBe(status.INVALID_ARGUMENT);
+    expect(answer.headers).toBeNull();
+    expect(requestIdOf(answer.status.metadata)).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('makes up a request id when the caller sends none, and returns it in the trailers of a success', async () => {
     const card = await issueCard(svc.api);
-    const echoed = await new Promise<string | undefined>((resolve) => {
-      const call = svc.api.client.balanceInquiry(credentialsOf(card) as never, () => undefined);
-      call.on('metadata', (headers) => {
-        resolve(headers.get('x-request-id')[0]?.toString());
-      });
-    });
-    expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
+    const answer = await inquire(BalanceInquiryRequest.fromPartial(credentialsOf(card)));
+    expect(answer.status.code).toBe(status.OK);
+    const requestId = requestIdOf(answer.status.metadata);
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(callLines(requestId ?? '')).toEqual([
+      expect.objectContaining({ rpc: 'BalanceInquiry', code: 'OK', requestId }),
+    ]);
   });
 
   it('writes no card number, passcode or sealed secret however the calls go', async () => {
