@@ -3,11 +3,12 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { credentials, Metadata, status, type ChannelCredentials } from '@grpc/grpc-js';
-import type { Connection } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { GiftCardServiceClient } from '../../gen/giftcard/v1/gift_card_service';
 import { GiftCardApi } from '../support/api';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { TestCertificateAuthority, type IssuedCertificate } from '../support/certificates';
+import { entriesOf } from '../support/direct-rows';
 import { useTestService } from '../support/integration-hooks';
 import { rpcError, settle } from '../support/rpc-error';
 import type { TestService } from '../support/test-service';
@@ -200,10 +201,14 @@ describe('Idempotency keys per caller', () => {
     expect(second.cardNumber).not.toBe(first.cardNumber);
     expect(await orchestratorApi.issueVirtualCard(request)).toEqual(first);
     expect(await storefront.issueVirtualCard(request)).toEqual(second);
-    const [rows] = await db.query('SELECT caller FROM idempotency_record WHERE idempotency_key = ? ORDER BY caller', [
-      key,
-    ]);
-    expect(rows).toEqual([{ caller: 'orchestrator' }, { caller: 'storefront' }]);
+    const [rows] = await db.query<RowDataPacket[]>(
+      'SELECT caller, operation_id FROM idempotency_record WHERE idempotency_key = ? ORDER BY caller',
+      [key],
+    );
+    expect(rows.map((row) => row.caller as string)).toEqual(['orchestrator', 'storefront']);
+    // Each caller's record names the operation its own card's entry carries (SPEC §12 and issue 16 together).
+    expect((await entriesOf(db, first.giftCardId)).map((entry) => entry.operationId)).toEqual([rows[0]?.operation_id]);
+    expect((await entriesOf(db, second.giftCardId)).map((entry) => entry.operationId)).toEqual([rows[1]?.operation_id]);
   });
 
   it('lets no caller block another by claiming its next key first', async () => {
