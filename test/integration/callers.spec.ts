@@ -193,14 +193,23 @@ describe('Idempotency keys per caller', () => {
     const orchestratorApi = orchestrator();
     const storefront = apiWith(withToken(mutualTls(strangerCertificate), STOREFRONT_TOKEN));
     const key = newKey();
-    const request = { idempotencyKey: key, amount: 2_500n, currency: 'USD', sourceTransactionId: `purchase-${key}` };
-    const first = await orchestratorApi.issueVirtualCard(request);
-    // The very same request and key from another caller: a card of its own, not the first reply.
-    const second = await storefront.issueVirtualCard(request);
+    const purchase = (caller: string) => ({
+      idempotencyKey: key,
+      amount: 2_500n,
+      currency: 'USD',
+      sourceTransactionId: `purchase-${caller}-${key}`,
+    });
+    const first = await orchestratorApi.issueVirtualCard(purchase('orchestrator'));
+    // The very same request and key from another caller is a new request of its own: no replay of
+    // the first card (its number and passcode), but a purchase that already funded one.
+    const copied = await rpcError(storefront.issueVirtualCard(purchase('orchestrator')));
+    expect(copied).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'SOURCE_TRANSACTION_USED' });
+    // The same key for a purchase of its own: a card of its own.
+    const second = await storefront.issueVirtualCard(purchase('storefront'));
     expect(second.giftCardId).not.toBe(first.giftCardId);
     expect(second.cardNumber).not.toBe(first.cardNumber);
-    expect(await orchestratorApi.issueVirtualCard(request)).toEqual(first);
-    expect(await storefront.issueVirtualCard(request)).toEqual(second);
+    expect(await orchestratorApi.issueVirtualCard(purchase('orchestrator'))).toEqual(first);
+    expect(await storefront.issueVirtualCard(purchase('storefront'))).toEqual(second);
     const [rows] = await db.query<RowDataPacket[]>(
       'SELECT caller, operation_id FROM idempotency_record WHERE idempotency_key = ? ORDER BY caller',
       [key],

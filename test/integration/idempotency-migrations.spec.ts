@@ -4,7 +4,6 @@ import { createDataSource, migrations, openDatabase } from '../../src/persistenc
 import { TypeOrmIdempotencyRepository } from '../../src/persistence/idempotency.repository';
 import { InitialSchema1764000000000 } from '../../src/persistence/migrations/1764000000000-initial-schema';
 import { IdempotencyKeyPerCaller1764200000000 } from '../../src/persistence/migrations/1764200000000-idempotency-key-per-caller';
-import { IdempotencyOperationId1764600000000 } from '../../src/persistence/migrations/1764600000000-idempotency-operation-id';
 import { rawConnection, testDatabaseName, TEST_SERVER_URL } from '../support/test-database';
 
 type MigrationClass = new () => MigrationInterface;
@@ -55,7 +54,17 @@ async function executedMigrations(dataSource: DataSource): Promise<string[]> {
   return rows.map((row) => row.name as string);
 }
 
-describe('Migrations of idempotency_record (per-caller keys, 1764200000000; operation id, 1764600000000)', () => {
+/** Every migration but this branch's: a database as main left it before per-caller keys. */
+const BEFORE_CALLER_KEYS = migrations.filter((migration) => migration !== IdempotencyKeyPerCaller1764200000000);
+
+/** A key stored before the upgrade, in the record format of its day (format 1, no card secrets apart). */
+const STORED = {
+  format: 1,
+  fingerprint: FINGERPRINT,
+  reply: { sealedReply: SEALED, sealedSecrets: null, secretsExpireAt: null },
+};
+
+describe('Migrations of idempotency_record (per-caller keys, 1764200000000, among the others)', () => {
   let fresh: string;
 
   beforeAll(async () => {
@@ -69,9 +78,9 @@ describe('Migrations of idempotency_record (per-caller keys, 1764200000000; oper
     expect(fresh).toContain('`operation_id` char(36)');
   });
 
-  it('upgrades a database that already has the operation id: the older pending migration runs, keys and ids kept', async () => {
-    const database = databaseNamed('opid_first');
-    const older = await migratedBy(database, [InitialSchema1764000000000, IdempotencyOperationId1764600000000]);
+  it('upgrades a database that ran every later migration: the older pending one runs, keys and operation ids kept', async () => {
+    const database = databaseNamed('later_first');
+    const older = await migratedBy(database, BEFORE_CALLER_KEYS);
     await older.query(
       `INSERT INTO idempotency_record (idempotency_key, fingerprint, operation_id, sealed_response, created_at, expires_at)
          VALUES (?, ?, ?, ?, NOW(3), NOW(3) + INTERVAL 1 DAY)`,
@@ -81,11 +90,9 @@ describe('Migrations of idempotency_record (per-caller keys, 1764200000000; oper
 
     const upgraded = await openDatabase(options(database));
     try {
-      expect(await executedMigrations(upgraded)).toEqual([
-        'InitialSchema1764000000000',
-        'IdempotencyOperationId1764600000000',
-        'IdempotencyKeyPerCaller1764200000000',
-      ]);
+      expect(await executedMigrations(upgraded)).toEqual(
+        [...BEFORE_CALLER_KEYS, IdempotencyKeyPerCaller1764200000000].map((migration) => migration.name),
+      );
       expect(await tableOf(upgraded)).toBe(fresh);
       const [row] = await upgraded.query<RowDataPacket[]>(
         'SELECT caller, operation_id FROM idempotency_record WHERE idempotency_key = ?',
@@ -94,17 +101,14 @@ describe('Migrations of idempotency_record (per-caller keys, 1764200000000; oper
       expect(row).toEqual({ caller: '', operation_id: OPERATION_ID });
       // The anonymous caller (no callers file) still replays the key it sent before the upgrade.
       const repository = new TypeOrmIdempotencyRepository(upgraded.manager);
-      expect(await repository.find({ scope: '', key: KEY })).toEqual({
-        fingerprint: FINGERPRINT,
-        sealedResponse: SEALED,
-      });
+      expect(await repository.find({ scope: '', key: KEY })).toEqual(STORED);
       expect(await repository.find({ scope: 'checkout', key: KEY })).toBeNull();
     } finally {
       await upgraded.destroy();
     }
   });
 
-  it('upgrades a database that already keys by caller: the operation id column is added, keys kept', async () => {
+  it('upgrades a database that keyed by caller first: the later migrations run after it, keys kept', async () => {
     const database = databaseNamed('caller_first');
     const older = await migratedBy(database, [InitialSchema1764000000000, IdempotencyKeyPerCaller1764200000000]);
     await older.query(
@@ -116,13 +120,16 @@ describe('Migrations of idempotency_record (per-caller keys, 1764200000000; oper
 
     const upgraded = await openDatabase(options(database));
     try {
-      expect(await executedMigrations(upgraded)).toEqual(migrations.map((migration) => migration.name));
+      expect(await executedMigrations(upgraded)).toEqual([
+        InitialSchema1764000000000.name,
+        IdempotencyKeyPerCaller1764200000000.name,
+        ...BEFORE_CALLER_KEYS.filter((migration) => migration !== InitialSchema1764000000000).map(
+          (migration) => migration.name,
+        ),
+      ]);
       expect(await tableOf(upgraded)).toBe(fresh);
       const repository = new TypeOrmIdempotencyRepository(upgraded.manager);
-      expect(await repository.find({ scope: 'checkout', key: KEY })).toEqual({
-        fingerprint: FINGERPRINT,
-        sealedResponse: SEALED,
-      });
+      expect(await repository.find({ scope: 'checkout', key: KEY })).toEqual(STORED);
       expect(await repository.find({ scope: '', key: KEY })).toBeNull();
     } finally {
       await upgraded.destroy();
