@@ -78,7 +78,7 @@ export class ServiceMetrics implements OperationTelemetry {
     });
     this.lockouts = new Counter({
       name: 'giftcard_passcode_lockouts_total',
-      help: 'Cards whose passcode checks went into the cool-down after too many wrong passcodes.',
+      help: 'Card numbers, known or not, whose passcode checks went into the cool-down after too many wrong passcodes.',
       registers,
     });
     this.databaseUp = new Gauge({
