@@ -73,9 +73,11 @@ describe('Migrations of idempotency_record (per-caller keys, 1764200000000, amon
     await dataSource.destroy();
   });
 
-  it('keys a fresh database by caller and key, with the operation id column', () => {
+  it('keys a fresh database by caller and key, the anonymous caller by default, with the operation id column', () => {
     expect(fresh).toMatch(/PRIMARY KEY \(`caller`,`idempotency_key`\)/);
     expect(fresh).toContain('`operation_id` char(36)');
+    // A replica of the previous release, still serving during an upgrade, names no caller.
+    expect(fresh).toMatch(/`caller` varchar\(64\)[^,]* NOT NULL DEFAULT '',/);
   });
 
   it('upgrades a database that ran every later migration: the older pending one runs, keys and operation ids kept', async () => {

@@ -4,7 +4,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Idempotency keys belong to the calling service (SPEC §12): two callers sending the same key get
  * two independent records, and neither can replay or block the other's. Keys stored before this
  * migration were sent when the service knew no callers; they keep working for the anonymous caller
- * (scope ''), which is who sends them as long as no callers file is configured.
+ * (scope ''), which is who sends them as long as no callers file is configured. The default stays
+ * '': during a rolling upgrade a process of the previous release, which knows no callers, still
+ * writes keys without naming one, and they are the anonymous caller's, as that process serves.
  */
 export class IdempotencyKeyPerCaller1764200000000 implements MigrationInterface {
   name = 'IdempotencyKeyPerCaller1764200000000';
@@ -16,8 +18,6 @@ export class IdempotencyKeyPerCaller1764200000000 implements MigrationInterface 
         DROP PRIMARY KEY,
         ADD PRIMARY KEY (caller, idempotency_key)
     `);
-    // From here on every writer names the caller; a forgotten one fails instead of landing in ''.
-    await queryRunner.query('ALTER TABLE idempotency_record ALTER COLUMN caller DROP DEFAULT');
   }
 
   /** Fails if two callers hold the same key by then: which of the two to drop is not ours to guess. */
