@@ -125,6 +125,7 @@ export async function startService(config: Config, log: Logger, overrides: Servi
       });
     const events = config.events === null ? null : startEvents(config.events, new MysqlOutboxQueue(dataSource), log);
     if (events !== null) closers.push(() => withinMs(events.stop(), POOL_CLOSE_TIMEOUT_MS));
+    if (events !== null && metrics !== null) events.relay.onLag(metrics.watchOutbox());
     const app: AppContext = {
       uow: new TypeOrmUnitOfWork(dataSource, {
         maxAttempts: config.txMaxAttempts,

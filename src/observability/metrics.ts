@@ -8,6 +8,13 @@ export interface PoolStats {
   readonly waiting: number;
 }
 
+/** The event outbox as the relay last measured it (EVENTS_LAG_INTERVAL_MS). */
+export interface OutboxBacklog {
+  /** Unsent events, counted up to the relay's cap. */
+  readonly rows: number;
+  readonly oldestCreatedAt: Date | null;
+}
+
 /** go-grpc-prometheus's default buckets (seconds): what its dashboards expect. */
 const HANDLING_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -154,6 +161,36 @@ export class ServiceMetrics implements OperationTelemetry {
         this.set(stats().waiting);
       },
     });
+  }
+
+  /**
+   * Outbox gauges, registered only when events are on (no series that can only read zero): returns
+   * what each lag measurement is handed to. The age is taken at scrape time, so it keeps growing
+   * if the measurements themselves stop.
+   */
+  watchOutbox(): (backlog: OutboxBacklog) => void {
+    const registers = [this.registry];
+    let latest: OutboxBacklog = { rows: 0, oldestCreatedAt: null };
+    new Gauge({
+      name: 'giftcard_events_outbox_unsent',
+      help: 'Events committed but not yet published, as last counted (capped at the relay count limit).',
+      registers,
+      collect() {
+        this.set(latest.rows);
+      },
+    });
+    new Gauge({
+      name: 'giftcard_events_outbox_oldest_unsent_age_seconds',
+      help: 'How long the oldest unpublished event has waited; 0 when none waits.',
+      registers,
+      collect() {
+        const oldest = latest.oldestCreatedAt;
+        this.set(oldest === null ? 0 : Math.max(0, (Date.now() - oldest.getTime()) / 1000));
+      },
+    });
+    return (backlog) => {
+      latest = backlog;
+    };
   }
 
   private labels(rpc: string): { grpc_type: string; grpc_service: string; grpc_method: string } {

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { BalanceInquiryRequest } from '../../gen/giftcard/v1/gift_card_service';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { useTestService } from '../support/integration-hooks';
+import { sample, scrapeMetrics } from '../support/metrics-page';
 import { rpcError } from '../support/rpc-error';
 import type { TestService } from '../support/test-service';
 
@@ -20,28 +19,7 @@ useTestService(
   { logLines, spanExporter: spans, ephemeralMetricsPort: true },
 );
 
-/**
- * The metrics page as Prometheus (or an operator with curl) reads it. Asynchronous: the server runs
- * in this process and must stay free to answer.
- */
-async function scrape(): Promise<string> {
-  const { stdout } = await promisify(execFile)('curl', [
-    '--silent',
-    '--show-error',
-    '--fail',
-    '--max-time',
-    '10',
-    `http://127.0.0.1:${svc.service.metricsPort}/metrics`,
-  ]);
-  return stdout;
-}
-
-/** The value of one series, by its name and labels as they appear on the page. */
-function sample(page: string, series: string): number {
-  const line = page.split('\n').find((l) => l.startsWith(`${series} `));
-  if (line === undefined) throw new Error(`no series ${series} in:\n${page}`);
-  return Number(line.slice(series.length + 1));
-}
+const scrape = (): Promise<string> => scrapeMetrics(svc.service.metricsPort);
 
 const rpc = (method: string) => `grpc_type="unary",grpc_service="giftcard.v1.GiftCardService",grpc_method="${method}"`;
 
