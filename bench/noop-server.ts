@@ -9,8 +9,11 @@ import {
   ReloadResponse,
 } from '../gen/giftcard/v1/gift_card_service';
 import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
+import { CallObserver } from '../src/observability/call-observer';
+import { createLogger } from '../src/observability/logger';
+import { OPEN_POLICY } from '../src/security/callers';
 import { AdmissionControl } from '../src/transport/admission';
+import { SERVICE_NAME } from '../src/transport/server';
 import { unary, withTolerantDecoding, type UnaryContext } from '../src/transport/unary';
 
 /**
@@ -64,6 +67,9 @@ function main(): void {
     track: () => undefined,
     databaseUp: () => true,
     admission: new AdmissionControl(loadConfig({}).admission),
+    callers: OPEN_POLICY,
+    // A ceiling: no request log, metrics or traces (the service's own run measures those).
+    observer: new CallObserver(SERVICE_NAME, createLogger('warn'), null, null),
   };
   const implementation: UntypedServiceImplementation = {};
   for (const method of Object.keys(GiftCardServiceService)) {

@@ -25,6 +25,8 @@ export interface BenchOptions {
   readonly ceilings: readonly Ceiling[];
   readonly profile: boolean;
   readonly profileConcurrency: number;
+  /** Also measure distinct-card Redeem with the request log and metrics off and on, in this run. */
+  readonly observabilityOverhead: boolean;
   /** Rounds over all cells; each cell reports its median round by throughput. */
   readonly repeat: number;
   readonly mysqlUrl: string;
@@ -58,6 +60,9 @@ mysql2 (database). Times are in seconds.
   --ceilings <list>          transport,database (default both; "none" skips them)
   --repeat <n>               run every cell n times, interleaved, and report each cell's median
                              round (default 1); steadies figures on a machine others are using
+  --observability-overhead   also run distinct-card Redeem with the request log and metrics off, then
+                             on (interleaved --repeat times, at the largest --concurrency), and report
+                             the throughput lost to them (target: at most 5%)
   --no-profile               skip the CPU profile of the server under the distinct-card scenario
   --profile-concurrency <n>  virtual users while profiling (default: the largest --concurrency)
   --mysql-url <url>          MySQL server (default $BENCH_MYSQL_URL or mysql://root@127.0.0.1:3306)
@@ -83,6 +88,7 @@ const DEFAULTS: BenchOptions = {
   ceilings: CEILINGS,
   profile: true,
   profileConcurrency: 0,
+  observabilityOverhead: false,
   repeat: 1,
   mysqlUrl: process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306',
   database: 'giftcard_bench',
@@ -182,6 +188,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       }
       case '--repeat':
         options.repeat = integers(flag, value(), 1, 100)[0]!;
+        break;
+      case '--observability-overhead':
+        options.observabilityOverhead = true;
         break;
       case '--no-profile':
         options.profile = false;

@@ -17,6 +17,7 @@ import { BenchEventBroker, outboxUnsent } from './event-broker';
 import { LoaderPool } from './loader-pool';
 import { measureCell, type Cell, type CellResult, type MeasureContext } from './measure';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
+import { measureObservabilityOverhead } from './observability-overhead';
 import { findDatabasePid } from './process-stats';
 import { profileMarkdown, readProfile, summarizeProfile, type ProfileSummary } from './profile-summary';
 import {
@@ -53,6 +54,8 @@ interface RunRecord {
   readonly results: readonly CellResult[];
   readonly serverPeakRssMb: Readonly<Record<string, readonly number[]>>;
   readonly profile: ProfileSummary | null;
+  /** The --observability-overhead comparison, as a markdown table; null when not asked for. */
+  readonly observabilityOverhead: string | null;
   readonly ledger: LedgerCheck;
 }
 
@@ -214,6 +217,9 @@ function renderReport(record: RunRecord): string {
     ceilingTable(index),
     ...(comparison === null ? [] : ['', '#### Server processes', '', comparison]),
     ...(withEvents === null ? [] : ['', '#### Events off and on', '', withEvents]),
+    ...(record.observabilityOverhead === null
+      ? []
+      : ['', '#### Request log and metrics: overhead', '', record.observabilityOverhead]),
     ...(record.profile === null
       ? []
       : [
@@ -258,7 +264,10 @@ async function main(): Promise<void> {
   const serviceEnv: Record<string, string> = {
     ...secretEnv,
     DATABASE_URL: databaseUrl,
+    // Request log on, metrics off: the main cells compare with earlier runs; --observability-overhead
+    // measures what the log and the metrics cost.
     LOG_LEVEL: 'info',
+    METRICS_PORT: '0',
     DB_POOL_SIZE: String(options.serverPoolSize),
     SHUTDOWN_GRACE_MS: '5000',
   };
@@ -283,6 +292,7 @@ async function main(): Promise<void> {
   const serverPeakRssMb: Record<string, readonly number[]> = {};
   let results: CellResult[];
   let profile: ProfileSummary | null = null;
+  let observabilityOverhead: string | null = null;
   try {
     for (const processes of options.processes) {
       if (options.ceilings.includes('transport')) {
@@ -308,6 +318,15 @@ async function main(): Promise<void> {
       serverPeakRssMb[`service x${processes}${events ? ' with events' : ''}`] = (await server.stop()).peakRssMb;
     }
     if (options.profile) profile = await profileServer(options, context, serviceEnv, outDir);
+    if (options.observabilityOverhead) {
+      observabilityOverhead = await measureObservabilityOverhead(
+        context,
+        serviceEnv,
+        Math.max(...options.concurrency),
+        options.repeat,
+        say,
+      );
+    }
   } finally {
     await Promise.all([...services.map((service) => service.server), ...noops.values()].map((server) => server.stop()));
     await loaders.close();
@@ -331,6 +350,7 @@ async function main(): Promise<void> {
     results,
     serverPeakRssMb,
     profile,
+    observabilityOverhead,
     ledger,
   };
   const report = renderReport(record);

@@ -43,7 +43,6 @@ export async function startServerProcess(spec: ServerSpec): Promise<RunningServe
     env: {
       ...process.env,
       ...spec.env,
-      NODE_ENV: 'production',
       GRPC_HOST: HOST,
       GRPC_PORT: String(port),
       BENCH_CLUSTER_SCRIPT: spec.script,

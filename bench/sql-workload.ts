@@ -11,7 +11,7 @@ import type { PlannedCall, Workload } from './workload';
  */
 const IDEMPOTENCY_FIND =
   'SELECT record_format, fingerprint, sealed_response, sealed_secrets, secrets_expire_at FROM idempotency_record ' +
-  'WHERE idempotency_key = ?';
+  'WHERE caller = ? AND idempotency_key = ?';
 const SESSION_ISOLATION = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED';
 const BEGIN = 'START TRANSACTION';
 const CARD_LOCK_BY_NUMBER_HASH =
@@ -20,8 +20,8 @@ const CARD_LOCK_BY_NUMBER_HASH =
 const PASSCODE_FAILURES_FIND =
   'SELECT failed_attempts, locked_until, last_failure_at FROM passcode_failure WHERE number_hash = ?';
 const IDEMPOTENCY_CLAIM =
-  'INSERT INTO idempotency_record (idempotency_key, record_format, fingerprint, operation_id, sealed_response, ' +
-  'created_at, expires_at) VALUES (?, ?, ?, ?, NULL, ?, ?)';
+  'INSERT INTO idempotency_record (caller, idempotency_key, record_format, fingerprint, operation_id, sealed_response, ' +
+  'created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)';
 const CARD_SAVE =
   'UPDATE gift_card SET balance_minor = ?, status = ?, successor_card_id = ?, updated_at = ? WHERE id = ?';
 const CARD_INSERT =
@@ -32,7 +32,9 @@ const LEDGER_APPEND =
   'currency, external_ref, refund_of_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const IDEMPOTENCY_COMPLETE =
   'UPDATE idempotency_record SET sealed_response = ?, sealed_secrets = ?, secrets_expire_at = ? ' +
-  'WHERE idempotency_key = ?';
+  'WHERE caller = ? AND idempotency_key = ?';
+/** The bench runs without a callers file: every key is the anonymous caller's. */
+const KEY_SCOPE = '';
 const COMMIT = 'COMMIT';
 const ROLLBACK = 'ROLLBACK';
 
@@ -60,6 +62,7 @@ interface LockedCard extends RowDataPacket {
 async function claim(connection: PoolConnection, key: string, now: Date): Promise<string> {
   const operationId = randomUUID();
   await connection.query(IDEMPOTENCY_CLAIM, [
+    KEY_SCOPE,
     key,
     RECORD_FORMAT,
     FINGERPRINT,
@@ -151,7 +154,7 @@ export class SqlWorkload implements Workload {
         null,
         now,
       ]);
-      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, null, null, key]);
+      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, null, null, KEY_SCOPE, key]);
     });
   }
 
@@ -164,7 +167,7 @@ export class SqlWorkload implements Workload {
   }
 
   private async issue(key: string): Promise<void> {
-    await this.pool.query(IDEMPOTENCY_FIND, [key]);
+    await this.pool.query(IDEMPOTENCY_FIND, [KEY_SCOPE, key]);
     await this.inTransaction(async (connection) => {
       const now = new Date();
       const operationId = await claim(connection, key, now);
@@ -198,6 +201,7 @@ export class SqlWorkload implements Workload {
         SEALED_RESPONSE,
         SEALED_SECRETS,
         new Date(now.getTime() + HOUR_MS),
+        KEY_SCOPE,
         key,
       ]);
     });

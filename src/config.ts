@@ -21,6 +21,22 @@ export interface Config {
   readonly admission: AdmissionSettings;
   readonly connections: ConnectionSettings;
   readonly logLevel: LogLevel;
+  /** One request-log line per call (at info); off leaves the other lines alone. */
+  readonly logCalls: boolean;
+  /** NODE_ENV=production: no development keys, no plaintext, no open door without a callers file. */
+  readonly production: boolean;
+  /** Server certificate and key; with a client CA too, callers must present a certificate it signed. */
+  readonly tls: TlsFiles | null;
+  /** Polling interval for certificate and callers file changes; SIGHUP reloads at once. */
+  readonly reloadIntervalMs: number;
+  /** Who may call what (security/callers.ts); null lets every caller call everything, outside production. */
+  readonly callersFile: string | null;
+  readonly metricsHost: string;
+  /** Prometheus text on this port; 0 turns the endpoint off. */
+  readonly metricsPort: number;
+  /** OTLP/HTTP collector for traces; null turns tracing off. */
+  readonly otlpEndpoint: string | null;
+  readonly serviceName: string;
   readonly secrets: {
     readonly numberIndexKey: Buffer;
     readonly passcodeKey: Buffer;
@@ -66,6 +82,12 @@ export interface ConnectionSettings {
   readonly maxHealthWatches: number;
 }
 
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile: string | null;
+}
+
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -85,6 +107,18 @@ class EnvReader {
   string(name: string, fallback: string): string {
     const value = this.env[name];
     return value === undefined || value === '' ? fallback : value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw !== 'true' && raw !== 'false') this.problems.push(`${name} must be true or false, got "${raw}"`);
+    return raw === 'true';
+  }
+
+  optional(name: string): string | null {
+    const value = this.env[name];
+    return value === undefined || value === '' ? null : value;
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
@@ -192,6 +226,13 @@ export function loadConfig(env: Env = process.env): Config {
     MIN_IDEMPOTENCY_RETENTION_MS,
     365 * 24 * HOUR_MS,
   );
+  const production = env.NODE_ENV === 'production';
+  const tls = tlsFiles(read);
+  const callersFile = read.optional('CALLERS_FILE');
+  const otlpEndpoint = read.optional('OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (otlpEndpoint !== null && !/^https?:\/\//.test(otlpEndpoint)) {
+    read.problems.push('OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL');
+  }
   const config: Config = {
     databaseUrl,
     dbPoolSize,
@@ -230,6 +271,15 @@ export function loadConfig(env: Env = process.env): Config {
       maxHealthWatches: read.integer('HEALTH_MAX_WATCHES', 100, 1, 100_000),
     },
     logLevel: logLevel as LogLevel,
+    logCalls: read.boolean('LOG_CALLS', true),
+    production,
+    tls,
+    reloadIntervalMs: read.integer('RELOAD_INTERVAL_MS', 30_000, 100, HOUR_MS),
+    callersFile,
+    metricsHost: read.string('METRICS_HOST', '0.0.0.0'),
+    metricsPort: read.integer('METRICS_PORT', 9464, 0, 65535),
+    otlpEndpoint,
+    serviceName: read.string('OTEL_SERVICE_NAME', 'giftcard-service'),
     secrets: {
       numberIndexKey: read.key('CARD_NUMBER_INDEX_KEY', defaultedSecrets),
       passcodeKey: read.key('PASSCODE_HASH_KEY', defaultedSecrets),
@@ -246,8 +296,38 @@ export function loadConfig(env: Env = process.env): Config {
     },
     read.problems,
   );
+  if (production) read.problems.push(...productionProblems(config));
   if (read.problems.length > 0) {
     throw new Error(`invalid configuration:\n  ${read.problems.join('\n  ')}`);
   }
   return Object.freeze(config);
+}
+
+function tlsFiles(read: EnvReader): TlsFiles | null {
+  const certFile = read.optional('TLS_CERT_FILE');
+  const keyFile = read.optional('TLS_KEY_FILE');
+  const clientCaFile = read.optional('TLS_CLIENT_CA_FILE');
+  if (certFile === null && keyFile === null) {
+    if (clientCaFile !== null) read.problems.push('TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE');
+    return null;
+  }
+  if (certFile === null || keyFile === null) {
+    read.problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+    return null;
+  }
+  return { certFile, keyFile, clientCaFile };
+}
+
+/** SPEC §12: what a production process refuses to start without, each naming its setting. */
+function productionProblems(config: Config): string[] {
+  const problems = config.defaultedSecrets.map(
+    (name) => `${name} is at its public development value; NODE_ENV=production needs a real key`,
+  );
+  if (config.tls === null) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set: NODE_ENV=production does not serve plaintext');
+  }
+  if (config.callersFile === null) {
+    problems.push('CALLERS_FILE must be set: NODE_ENV=production does not let unknown callers in');
+  }
+  return problems;
 }

@@ -1,17 +1,30 @@
 import 'reflect-metadata';
+import { ServerCredentials } from '@grpc/grpc-js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { DataSource } from 'typeorm';
-import type { AppContext } from './application/ports';
+import { GiftCardServiceService } from '../gen/giftcard/v1/gift_card_service';
+import { NO_TELEMETRY, type AppContext } from './application/ports';
 import { loadConfig, type Config } from './config';
 import { startEvents, type RunningEvents } from './events/events';
-import { createLogger, type Logger } from './logger';
+import { CallObserver } from './observability/call-observer';
+import { routeGrpcLogs } from './observability/grpc-logging';
+import { createLogger, type Logger } from './observability/logger';
+import { ServiceMetrics } from './observability/metrics';
+import { serveMetrics, type MetricsEndpoint } from './observability/metrics-server';
+import { startTracing } from './observability/tracing';
 import { DatabaseHealthMonitor } from './persistence/database-health';
+import { openDatabase, poolStats } from './persistence/data-source';
 import { MysqlOutboxQueue } from './persistence/event-outbox.repository';
-import { openDatabase } from './persistence/data-source';
 import { warnOfDurabilityRisks } from './persistence/durability-check';
 import { RetentionSweeper } from './persistence/retention-sweeper';
+import { traceQueries } from './persistence/traced-queries';
 import { translateDatabaseError, TypeOrmUnitOfWork } from './persistence/typeorm-unit-of-work';
 import { HmacCardSecrets } from './security/card-secrets';
-import { startServer, type RunningServer } from './transport/server';
+import { OPEN_POLICY } from './security/callers';
+import { ReloadableCallers, SecurityReloader } from './security/reloader';
+import { rpcNameOf } from './security/rpc-groups';
+import { ReloadableServerCredentials } from './security/tls-credentials';
+import { SERVICE_NAME, startServer, type RunningServer } from './transport/server';
 
 /**
  * How often expired records are swept: idempotency records (kept at least a day), card secrets
@@ -28,8 +41,19 @@ export interface Service {
   sweepExpired(): Promise<void>;
   /** This process's outbox relay; null when events are off. */
   readonly events: RunningEvents | null;
+  /** The Prometheus endpoint's port (METRICS_PORT, or the one chosen for 0); null when metrics are off. */
+  readonly metricsPort: number | null;
+  /** Loads the TLS files and the callers file again (SIGHUP); a broken file keeps what is in force. */
+  reload(trigger: string): void;
   /** Graceful stop: health NOT_SERVING, drain calls, close the pool; bounded by the grace period. */
   stop(): Promise<void>;
+}
+
+/** What tests replace: where spans go, and a metrics port of the system's choosing. */
+export interface ServiceOverrides {
+  readonly spanExporter?: SpanExporter;
+  /** Serve metrics on a port the system picks (Service.metricsPort says which), whatever METRICS_PORT says. */
+  readonly ephemeralMetricsPort?: boolean;
 }
 
 /**
@@ -37,109 +61,222 @@ export interface Service {
  * statement still waiting on a row lock delays; past this the process exits without it.
  */
 const POOL_CLOSE_TIMEOUT_MS = 2_000;
+/**
+ * Ctrl-C under `npm start` reaches the server twice, from the terminal and forwarded by npm, within
+ * a few milliseconds; a second signal this soon is that same one, not a request to force the exit.
+ */
+const SAME_SIGNAL_WITHIN_MS = 250;
 
 function withinMs(work: Promise<unknown>, ms: number): Promise<unknown> {
   return Promise.race([work, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 }
 
-/** The composition root: config -> data source -> operations -> server. */
-export async function startService(config: Config, log: Logger): Promise<Service> {
+/** The composition root: config -> data source -> operations -> server, plus what observes them. */
+export async function startService(config: Config, log: Logger, overrides: ServiceOverrides = {}): Promise<Service> {
   if (config.defaultedSecrets.length > 0) {
     log.warn(
       `SECURITY: ${config.defaultedSecrets.join(', ')} left at development defaults; ` +
         'anyone with this source can recompute card hashes. Set them before handling real cards.',
     );
   }
-  const dataSource = await openDatabase({
-    url: config.databaseUrl,
-    poolSize: config.dbPoolSize,
-    connectTimeoutMs: config.dbConnectTimeoutMs,
-  });
-  await warnOfDurabilityRisks(dataSource, log);
-  const databaseHealth = new DatabaseHealthMonitor(
-    { url: config.databaseUrl, intervalMs: config.dbHealthIntervalMs, timeoutMs: config.dbHealthTimeoutMs },
-    log,
-  );
-  databaseHealth.start();
-  const events = config.events === null ? null : startEvents(config.events, new MysqlOutboxQueue(dataSource), log);
-  const app: AppContext = {
-    uow: new TypeOrmUnitOfWork(dataSource, {
-      maxAttempts: config.txMaxAttempts,
-      lockWaitTimeoutSeconds: config.dbLockWaitTimeoutSeconds,
-      databaseReachable: () => databaseHealth.isUp(),
-      ...(events === null ? {} : { events: events.outbox }),
-    }),
-    secrets: new HmacCardSecrets(config.secrets),
-    clock: { now: () => new Date() },
-    limits: {
-      maxBalanceMinor: config.maxBalanceMinor,
-      lockout: { maxFailedAttempts: config.passcodeMaxAttempts, cooldownMs: config.passcodeLockoutMs },
-      idempotencyRetentionMs: config.idempotencyRetentionMs,
-      cardSecretReplayWindowMs: config.cardSecretReplayWindowMs,
-    },
+  // Undone in reverse if a later step fails, so a failed start leaves nothing running.
+  const closers: (() => unknown)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
   };
-  const server = await startServer(app, {
-    host: config.grpcHost,
-    port: config.grpcPort,
-    log,
-    translateError: translateDatabaseError,
-    database: databaseHealth,
-    connections: config.connections,
-    admission: config.admission,
-  });
-  events?.reportHealth(server.healthDetails);
-  const sweeper = new RetentionSweeper(dataSource, log, {
-    passcodeCooldownMs: config.passcodeLockoutMs,
-    sentEventRetentionMs: config.events?.retentionMs ?? null,
-  });
-  sweeper.start(RETENTION_SWEEP_INTERVAL_MS);
-  log.info('gift card service listening', { port: server.port });
-  const stop = async (): Promise<void> => {
-    sweeper.stop();
-    await server.shutdown(config.shutdownGraceMs);
-    // After the calls: the events they committed may still go out. What does not is sent by the
-    // next process to start, from the outbox.
-    if (events !== null) await withinMs(events.stop(), POOL_CLOSE_TIMEOUT_MS);
-    databaseHealth.stop();
-    await withinMs(
-      dataSource.destroy().catch((error: unknown) => {
-        log.warn('closing the database pool failed', { error: String(error) });
-      }),
-      POOL_CLOSE_TIMEOUT_MS,
+  try {
+    const tracing = startTracing({
+      serviceName: config.serviceName,
+      otlpEndpoint: config.otlpEndpoint,
+      ...(overrides.spanExporter === undefined ? {} : { exporter: overrides.spanExporter }),
+    });
+    if (tracing !== null) closers.push(() => tracing.shutdown());
+    const metricsPort = overrides.ephemeralMetricsPort === true ? 0 : config.metricsPort;
+    const metrics =
+      metricsPort === 0 && overrides.ephemeralMetricsPort !== true
+        ? null
+        : new ServiceMetrics(
+            SERVICE_NAME,
+            Object.values(GiftCardServiceService).map((method) => rpcNameOf(method.path)),
+          );
+    const dataSource = await openDatabase({
+      url: config.databaseUrl,
+      poolSize: config.dbPoolSize,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+    });
+    closers.push(() => withinMs(dataSource.destroy(), POOL_CLOSE_TIMEOUT_MS));
+    await warnOfDurabilityRisks(dataSource, log);
+    if (tracing !== null) traceQueries(dataSource, tracing.tracer);
+    metrics?.watchPool(() => poolStats(dataSource, config.dbPoolSize));
+    const databaseHealth = new DatabaseHealthMonitor(
+      { url: config.databaseUrl, intervalMs: config.dbHealthIntervalMs, timeoutMs: config.dbHealthTimeoutMs },
+      log,
     );
-  };
-  const sweepExpired = async (): Promise<void> => {
-    await sweeper.sweep();
-  };
-  return { server, dataSource, sweepExpired, events, stop };
+    databaseHealth.start();
+    closers.push(() => {
+      databaseHealth.stop();
+    });
+    if (metrics !== null)
+      databaseHealth.onChange((up) => {
+        metrics.databaseReachable(up);
+      });
+    const events = config.events === null ? null : startEvents(config.events, new MysqlOutboxQueue(dataSource), log);
+    if (events !== null) closers.push(() => withinMs(events.stop(), POOL_CLOSE_TIMEOUT_MS));
+    if (events !== null && metrics !== null) events.relay.onLag(metrics.watchOutbox());
+    const app: AppContext = {
+      uow: new TypeOrmUnitOfWork(dataSource, {
+        maxAttempts: config.txMaxAttempts,
+        lockWaitTimeoutSeconds: config.dbLockWaitTimeoutSeconds,
+        databaseReachable: () => databaseHealth.isUp(),
+        ...(events === null ? {} : { events: events.outbox }),
+        ...(metrics === null
+          ? {}
+          : {
+              onRetry: (reason: string) => {
+                metrics.transactionRetried(reason);
+              },
+            }),
+      }),
+      secrets: new HmacCardSecrets(config.secrets),
+      clock: { now: () => new Date() },
+      limits: {
+        maxBalanceMinor: config.maxBalanceMinor,
+        lockout: { maxFailedAttempts: config.passcodeMaxAttempts, cooldownMs: config.passcodeLockoutMs },
+        idempotencyRetentionMs: config.idempotencyRetentionMs,
+        cardSecretReplayWindowMs: config.cardSecretReplayWindowMs,
+      },
+      telemetry: metrics ?? NO_TELEMETRY,
+    };
+    const credentials = config.tls === null ? null : ReloadableServerCredentials.load(config.tls);
+    const callers = config.callersFile === null ? null : new ReloadableCallers(config.callersFile);
+    const reloader = new SecurityReloader(credentials, callers, log);
+    reloader.watch(config.reloadIntervalMs);
+    closers.push(() => {
+      reloader.stop();
+    });
+    const server = await startServer(app, {
+      host: config.grpcHost,
+      port: config.grpcPort,
+      log,
+      translateError: translateDatabaseError,
+      database: databaseHealth,
+      connections: config.connections,
+      admission: config.admission,
+      credentials: credentials ?? ServerCredentials.createInsecure(),
+      callers: callers ?? OPEN_POLICY,
+      observer: new CallObserver(SERVICE_NAME, log, metrics, tracing?.tracer ?? null, config.logCalls),
+    });
+    closers.push(() => server.shutdown(0));
+    events?.reportHealth(server.healthDetails);
+    const metricsEndpoint: MetricsEndpoint | null =
+      metrics === null
+        ? null
+        : await serveMetrics(metrics.registry, { host: config.metricsHost, port: metricsPort }, log).catch(
+            (error: unknown) => {
+              throw new Error(
+                `METRICS_HOST:METRICS_PORT ${config.metricsHost}:${config.metricsPort} cannot be bound: ${(error as Error).message}`,
+                { cause: error },
+              );
+            },
+          );
+    const sweeper = new RetentionSweeper(dataSource, log, {
+      passcodeCooldownMs: config.passcodeLockoutMs,
+      sentEventRetentionMs: config.events?.retentionMs ?? null,
+    });
+    sweeper.start(RETENTION_SWEEP_INTERVAL_MS);
+    log.info('gift card service listening', {
+      port: server.port,
+      tls: credentials === null ? 'off' : config.tls?.clientCaFile === null ? 'tls' : 'mutual',
+      callers: callers === null ? 'open (no CALLERS_FILE)' : callers.callerNames.join(','),
+      metricsPort: metricsEndpoint?.port ?? null,
+      tracing: tracing === null ? 'off' : 'on',
+    });
+    const stop = async (): Promise<void> => {
+      sweeper.stop();
+      reloader.stop();
+      await server.shutdown(config.shutdownGraceMs);
+      // After the calls: the events they committed may still go out. What does not is sent by the
+      // next process to start, from the outbox.
+      if (events !== null) await withinMs(events.stop(), POOL_CLOSE_TIMEOUT_MS);
+      databaseHealth.stop();
+      await metricsEndpoint?.close();
+      await withinMs(
+        dataSource.destroy().catch((error: unknown) => {
+          log.warn('closing the database pool failed', { error: String(error) });
+        }),
+        POOL_CLOSE_TIMEOUT_MS,
+      );
+      await tracing?.shutdown();
+    };
+    return {
+      server,
+      dataSource,
+      metricsPort: metricsEndpoint?.port ?? null,
+      reload: (trigger) => {
+        reloader.reload(trigger);
+      },
+      sweepExpired: async () => {
+        await sweeper.sweep();
+      },
+      events,
+      stop,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** Every way out of the process: the reason as a JSON line, flushed before the exit. */
+function exit(log: Logger, code: number, message?: string, error?: unknown): never {
+  if (message !== undefined) log.error(message, { error: error instanceof Error ? error.message : String(error) });
+  log.flush();
+  process.exit(code);
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger(config.logLevel);
-  const service = await startService(config, log);
-  let stopping = false;
+  let log = createLogger('info');
+  routeGrpcLogs(log);
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    exit(log, 1, 'gift card service failed to start', error);
+  }
+  log = createLogger(config.logLevel);
+  routeGrpcLogs(log);
+  let service: Service;
+  try {
+    service = await startService(config, log);
+  } catch (error) {
+    exit(log, 1, 'gift card service failed to start', error);
+  }
+  let firstSignalAtMs: number | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
+    if (firstSignalAtMs !== null) {
+      if (Date.now() - firstSignalAtMs < SAME_SIGNAL_WITHIN_MS) return;
+      log.warn('second signal: exiting now, without waiting for the calls in flight', { signal });
+      exit(log, 1);
+    }
+    firstSignalAtMs = Date.now();
     log.info('shutting down', { signal });
     service.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error('shutdown failed', { error: String(error) });
-        process.exit(1);
-      },
+      () => exit(log, 0),
+      (error: unknown) => exit(log, 1, 'shutdown failed', error),
     );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', () => {
+    service.reload('SIGHUP');
+  });
 }
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write(
-      `gift card service failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exit(1);
+    exit(createLogger('info'), 1, 'gift card service failed', error);
   });
 }

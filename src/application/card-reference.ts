@@ -55,6 +55,7 @@ export async function lockReferencedCard(
     // Not judged: a concurrent guess at the number locked it since the read above.
     if (!counted.judged) return rejected(passcodeLocked(lockout, now));
     await tx.passcodeFailures.save(numberHash, counted.failures);
+    if (isLockedOut(counted.failures, now)) ctx.telemetry.passcodeLockout();
     return rejected(invalidCardCredentials());
   }
   if (hasPasscodeFailures(failures)) await tx.passcodeFailures.clear(numberHash);

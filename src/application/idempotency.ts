@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { currentKeyScope } from '../call-caller';
 import { DomainError, ErrorReason } from '../domain/errors';
 import type { Outcome } from './outcome';
 import {
@@ -6,6 +7,7 @@ import {
   RecordFormat,
   type AppContext,
   type IdempotencyRecord,
+  type ScopedKey,
   type SealedReply,
   type TransactionScope,
 } from './ports';
@@ -50,11 +52,12 @@ function fingerprintOf(ctx: AppContext, request: IdempotentRequest): RequestFing
 }
 
 /**
- * Runs the work at most once per idempotency key. The claim is inserted in the same database
- * transaction as the change, so a rolled-back change leaves the key unused for a retry.
+ * Runs the work at most once per idempotency key of the calling service. The claim is inserted in
+ * the same database transaction as the change, so a rolled-back change leaves the key unused for a
+ * retry.
  */
 export async function runOnce<R>(ctx: AppContext, request: IdempotentRequest, work: IdempotentWork<R>): Promise<R> {
-  const { key } = request;
+  const key: ScopedKey | null = request.key === null ? null : { scope: currentKeyScope(), key: request.key };
   const fingerprint = fingerprintOf(ctx, request);
   // A request that names its card by passcode is answered from its key only inside the work,
   // once the passcode has been checked (and a wrong one counted): never from here.
@@ -128,6 +131,7 @@ function replay(ctx: AppContext, record: IdempotencyRecord, fingerprint: Request
   }
   const { reply } = record;
   if (reply === null) throw new Error('committed idempotency record has no response');
+  ctx.telemetry.idempotentReplay(fingerprint.request.operation);
   const rest = decodeResult(ctx.secrets.openReply(reply.sealedReply, record.format));
   const { sealedSecrets, secretsExpireAt } = reply;
   // Past the window the reply still tells the outcome, with the card's number and passcode empty.

@@ -55,9 +55,15 @@ export interface IdempotencyRecord {
   readonly reply: SealedReply | null;
 }
 
+/** A key as one caller sent it: two callers' equal keys are different keys (SPEC §12). */
+export interface ScopedKey {
+  readonly scope: string;
+  readonly key: string;
+}
+
 /** A request's hold on its key, inserted in the transaction that does the work. */
 export interface IdempotencyClaim {
-  readonly key: string;
+  readonly key: ScopedKey;
   readonly fingerprint: Uint8Array;
   /** The operation id every ledger entry of the request carries: from the key, its entries are found. */
   readonly operationId: string;
@@ -66,10 +72,10 @@ export interface IdempotencyClaim {
 }
 
 export interface IdempotencyRepository {
-  find(key: string): Promise<IdempotencyRecord | null>;
+  find(key: ScopedKey): Promise<IdempotencyRecord | null>;
   /** Inserts the claim, in the current record format; throws IdempotencyKeyTaken when the key is held. */
   claim(claim: IdempotencyClaim): Promise<void>;
-  complete(key: string, reply: SealedReply): Promise<void>;
+  complete(key: ScopedKey, reply: SealedReply): Promise<void>;
 }
 
 /** Wrong passcodes per card number hash, whether or not a card has that number. */
@@ -195,12 +201,26 @@ export interface Limits {
   readonly cardSecretReplayWindowMs: number;
 }
 
+/** What operations tell the operators' metrics (observability/); a no-op when metrics are off. */
+export interface OperationTelemetry {
+  /** A retry got the stored answer of an earlier call instead of running again. */
+  idempotentReplay(operation: string): void;
+  /** A card's passcode checks are now refused for the cool-down. */
+  passcodeLockout(): void;
+}
+
+export const NO_TELEMETRY: OperationTelemetry = {
+  idempotentReplay: () => undefined,
+  passcodeLockout: () => undefined,
+};
+
 /** Everything an operation needs, built once by the composition root. */
 export interface AppContext {
   readonly uow: UnitOfWork;
   readonly secrets: CardSecrets;
   readonly clock: Clock;
   readonly limits: Limits;
+  readonly telemetry: OperationTelemetry;
 }
 
 export class CardNumberTaken extends Error {

@@ -28,6 +28,8 @@ export const ErrorReason = {
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   OVERLOADED: 'OVERLOADED',
+  CALLER_UNAUTHENTICATED: 'CALLER_UNAUTHENTICATED',
+  CALLER_NOT_ALLOWED: 'CALLER_NOT_ALLOWED',
 } as const;
 
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
@@ -109,4 +111,17 @@ export function overloaded(retryDelayMs = OVERLOAD_RETRY_DELAY_MS): DomainError 
     [],
     retryDelayMs,
   );
+}
+
+/** The call proved no caller the service knows (SPEC §12): no token, an unknown one, an unknown certificate. */
+export function callerUnauthenticated(): DomainError {
+  return new DomainError(
+    ErrorReason.CALLER_UNAUTHENTICATED,
+    'the caller is not known: send a bearer token or a client certificate listed in the callers file',
+  );
+}
+
+/** A known caller asked for an RPC its entry in the callers file does not grant. */
+export function callerNotAllowed(caller: string, rpc: string): DomainError {
+  return new DomainError(ErrorReason.CALLER_NOT_ALLOWED, `caller ${caller} may not call ${rpc}`, { caller, rpc });
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import type { AmqpMessage } from './event-message';
 
 export interface PublisherOptions {

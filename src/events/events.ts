@@ -1,6 +1,6 @@
 import type { EventSettings } from '../config';
 import type { CardEvent } from '../domain/card-event';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { AmqpPublisher } from './amqp-publisher';
 import { encodeCardEvent } from './event-message';
 import type { OutboxLag, OutboxQueue } from './outbox-queue';

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import type { AmqpPublisher } from './amqp-publisher';
 import { amqpMessage } from './event-message';
 import type { OutboxLag, OutboxQueue } from './outbox-queue';

@@ -10,6 +10,7 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { UniqueFundingReference1764100000000 } from './migrations/1764100000000-unique-funding-reference';
 import { PasscodeFailures1764100001000 } from './migrations/1764100001000-passcode-failures';
 import { IdempotencyRecordFormat1764100002000 } from './migrations/1764100002000-idempotency-record-format';
+import { IdempotencyKeyPerCaller1764200000000 } from './migrations/1764200000000-idempotency-key-per-caller';
 import { EventOutbox1764500000000 } from './migrations/1764500000000-event-outbox';
 import { IdempotencyOperationId1764600000000 } from './migrations/1764600000000-idempotency-operation-id';
 
@@ -32,6 +33,7 @@ export const migrations = [
   UniqueFundingReference1764100000000,
   PasscodeFailures1764100001000,
   IdempotencyRecordFormat1764100002000,
+  IdempotencyKeyPerCaller1764200000000,
   EventOutbox1764500000000,
   IdempotencyOperationId1764600000000,
 ];
@@ -77,9 +79,47 @@ export async function ensureDatabaseExists(url: string, connectTimeoutMs: number
   }
 }
 
+const UNREACHABLE_AT_START: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host not found',
+  EHOSTUNREACH: 'host unreachable',
+  ER_ACCESS_DENIED_ERROR: 'access denied for this user and password',
+};
+
+/** A start that cannot reach MySQL names the setting and where it pointed, never the password. */
+function unreachableAtStart(url: string, error: unknown): Error {
+  const parsed = new URL(url);
+  const code = (error as { code?: unknown }).code;
+  const reason = (typeof code === 'string' ? UNREACHABLE_AT_START[code] : undefined) ?? (error as Error).message;
+  return new Error(`DATABASE_URL points at ${parsed.hostname}:${parsed.port || '3306'}: ${reason}`, { cause: error });
+}
+
+/** The pool's occupancy, from mysql2's pool under TypeORM's driver; zeros before it exists. */
+export function poolStats(dataSource: DataSource, size: number): { size: number; inUse: number; waiting: number } {
+  const pool = (dataSource.driver as unknown as { pool?: MysqlPoolInternals }).pool;
+  if (pool === undefined) return { size, inUse: 0, waiting: 0 };
+  return {
+    size,
+    inUse: pool._allConnections.length - pool._freeConnections.length,
+    waiting: pool._connectionQueue.length,
+  };
+}
+
+/** mysql2 keeps these queues on its Pool; no public accessor exists (mysql2 lib/base/pool.js). */
+interface MysqlPoolInternals {
+  readonly _allConnections: { readonly length: number };
+  readonly _freeConnections: { readonly length: number };
+  readonly _connectionQueue: { readonly length: number };
+}
+
 /** Connects, creates the database if needed and applies pending migrations. */
 export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
-  await ensureDatabaseExists(options.url, options.connectTimeoutMs);
+  try {
+    await ensureDatabaseExists(options.url, options.connectTimeoutMs);
+  } catch (error) {
+    throw unreachableAtStart(options.url, error);
+  }
   const dataSource = createDataSource(options);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });

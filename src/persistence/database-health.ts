@@ -1,5 +1,5 @@
 import { createConnection, type Connection } from 'mysql2/promise';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 export interface DatabaseHealthOptions {
   readonly url: string;

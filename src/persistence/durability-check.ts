@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 /** A server setting under which the database can lose, in a crash, a commit it acknowledged. */
 export interface DurabilityRisk {

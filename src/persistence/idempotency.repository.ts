@@ -5,6 +5,7 @@ import {
   type IdempotencyClaim,
   type IdempotencyRecord,
   type IdempotencyRepository,
+  type ScopedKey,
   type SealedReply,
 } from '../application/ports';
 import { MySqlErrno, mysqlErrno } from './mysql-errors';
@@ -26,11 +27,11 @@ export class TypeOrmIdempotencyRepository implements IdempotencyRepository {
   constructor(private readonly manager: EntityManager) {}
 
   /** Written out, not built by TypeORM: every money-moving call runs it (see gift-card.repository.ts). */
-  async find(key: string): Promise<IdempotencyRecord | null> {
+  async find({ scope, key }: ScopedKey): Promise<IdempotencyRecord | null> {
     const rows: IdempotencyRow[] = await this.manager.query(
       `SELECT record_format, fingerprint, sealed_response, sealed_secrets, secrets_expire_at FROM idempotency_record
-         WHERE idempotency_key = ?`,
-      [key],
+         WHERE caller = ? AND idempotency_key = ?`,
+      [scope, key],
     );
     const row = rows[0];
     if (row === undefined) return null;
@@ -54,20 +55,13 @@ export class TypeOrmIdempotencyRepository implements IdempotencyRepository {
    * fails only once the holder committed. A missing row is never probed with FOR UPDATE, which
    * would take gap locks and deadlock.
    */
-  async claim(claim: IdempotencyClaim): Promise<void> {
+  async claim({ key, fingerprint, operationId, now, expiresAt }: IdempotencyClaim): Promise<void> {
     try {
       await this.manager.query(
         `INSERT INTO idempotency_record
-           (idempotency_key, record_format, fingerprint, operation_id, sealed_response, created_at, expires_at)
-           VALUES (?, ?, ?, ?, NULL, ?, ?)`,
-        [
-          claim.key,
-          RecordFormat.CURRENT,
-          Buffer.from(claim.fingerprint),
-          claim.operationId,
-          claim.now,
-          claim.expiresAt,
-        ],
+           (caller, idempotency_key, record_format, fingerprint, operation_id, sealed_response, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`,
+        [key.scope, key.key, RecordFormat.CURRENT, Buffer.from(fingerprint), operationId, now, expiresAt],
       );
     } catch (error) {
       if (mysqlErrno(error) === MySqlErrno.DUPLICATE_KEY) throw new IdempotencyKeyTaken();
@@ -75,14 +69,15 @@ export class TypeOrmIdempotencyRepository implements IdempotencyRepository {
     }
   }
 
-  async complete(key: string, reply: SealedReply): Promise<void> {
+  async complete({ scope, key }: ScopedKey, reply: SealedReply): Promise<void> {
     await this.manager.query(
       `UPDATE idempotency_record SET sealed_response = ?, sealed_secrets = ?, secrets_expire_at = ?
-         WHERE idempotency_key = ?`,
+         WHERE caller = ? AND idempotency_key = ?`,
       [
         Buffer.from(reply.sealedReply),
         reply.sealedSecrets === null ? null : Buffer.from(reply.sealedSecrets),
         reply.secretsExpireAt,
+        scope,
         key,
       ],
     );

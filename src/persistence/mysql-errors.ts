@@ -63,6 +63,15 @@ export function isRetryableConflict(error: unknown): boolean {
   );
 }
 
+export type RetryReason = 'deadlock' | 'lock_wait_timeout' | 'snapshot_conflict';
+
+/** Why a retryable conflict happened, in words a metric label can carry. */
+export function retryReasonOf(error: unknown): RetryReason {
+  const errno = mysqlErrno(error);
+  if (errno === MySqlErrno.DEADLOCK) return 'deadlock';
+  return errno === MySqlErrno.LOCK_WAIT_TIMEOUT ? 'lock_wait_timeout' : 'snapshot_conflict';
+}
+
 export function isDatabaseUnreachable(error: unknown): boolean {
   const shape = driverError(error);
   const errno = mysqlErrno(error);

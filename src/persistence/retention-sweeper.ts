@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 /** Rows changed per statement: short statements keep row locks brief next to live traffic. */
 const SWEEP_BATCH_ROWS = 1_000;

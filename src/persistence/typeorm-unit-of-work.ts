@@ -8,7 +8,13 @@ import { DISABLED_OUTBOX, TypeOrmOutboxRepository, type EventEncoder } from './e
 import { TypeOrmGiftCardRepository } from './gift-card.repository';
 import { TypeOrmIdempotencyRepository } from './idempotency.repository';
 import { TypeOrmLedgerRepository } from './ledger.repository';
-import { isDatabaseUnreachable, isPoolQueueFull, isRetryableConflict } from './mysql-errors';
+import {
+  isDatabaseUnreachable,
+  isPoolQueueFull,
+  isRetryableConflict,
+  retryReasonOf,
+  type RetryReason,
+} from './mysql-errors';
 import { TypeOrmPasscodeFailureRepository } from './passcode-failure.repository';
 
 export interface UnitOfWorkOptions {
@@ -26,6 +32,8 @@ export interface UnitOfWorkOptions {
     readonly encode: EventEncoder;
     readonly committed: () => void;
   };
+  /** Told of every rerun and its cause (for the retry metric). */
+  readonly onRetry?: (reason: RetryReason) => void;
 }
 
 /** The repositories of one transaction, with the outbox the unit of work writes before COMMIT. */
@@ -166,6 +174,7 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
         const backoffMs = randomInt(5, 20 * attempt);
         // A retry that cannot finish before the caller stops listening only holds a connection.
         if (giveUpAtMs !== null && Date.now() + backoffMs >= giveUpAtMs) throw translateDatabaseError(error);
+        this.options.onRetry?.(retryReasonOf(error));
         await sleep(backoffMs);
       }
     }

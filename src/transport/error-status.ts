@@ -4,7 +4,7 @@ import { Any } from '../../gen/google/protobuf/any';
 import { BadRequest, ErrorInfo, RetryInfo } from '../../gen/google/rpc/error_details';
 import { Status } from '../../gen/google/rpc/status';
 import { DomainError, ErrorReason } from '../domain/errors';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 /** The ErrorInfo domain: names the service that owns the reasons (AIP-193). */
 export const ERROR_DOMAIN = 'giftcard.v1';
@@ -36,6 +36,8 @@ const CODE_BY_REASON: Readonly<Record<ErrorReason, GrpcStatus>> = {
   [ErrorReason.DATABASE_UNAVAILABLE]: GrpcStatus.UNAVAILABLE,
   [ErrorReason.SHUTTING_DOWN]: GrpcStatus.UNAVAILABLE,
   [ErrorReason.OVERLOADED]: GrpcStatus.UNAVAILABLE,
+  [ErrorReason.CALLER_UNAUTHENTICATED]: GrpcStatus.UNAUTHENTICATED,
+  [ErrorReason.CALLER_NOT_ALLOWED]: GrpcStatus.PERMISSION_DENIED,
 };
 
 function packAny(typeName: string, value: Uint8Array): Any {

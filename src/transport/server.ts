@@ -1,9 +1,11 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, type ServerCredentials } from '@grpc/grpc-js';
 import { GiftCardServiceService } from '../../gen/giftcard/v1/gift_card_service';
 import type { AppContext } from '../application/ports';
 import type { AdmissionSettings, ConnectionSettings } from '../config';
 import { shuttingDown, type DomainError } from '../domain/errors';
-import type { Logger } from '../logger';
+import type { CallObserver } from '../observability/call-observer';
+import type { Logger } from '../observability/logger';
+import type { CallerPolicy } from '../security/callers';
 import { AdmissionControl } from './admission';
 import { connectionOptions, listen } from './connection-limits';
 import type { ErrorTranslator } from './error-status';
@@ -39,6 +41,10 @@ export interface ServerOptions {
   readonly database?: DatabaseHealth;
   readonly connections: ConnectionSettings;
   readonly admission: AdmissionSettings;
+  /** TLS (or mutual TLS) credentials; plaintext without them, which config allows outside production only. */
+  readonly credentials: ServerCredentials;
+  readonly callers: CallerPolicy;
+  readonly observer: CallObserver;
 }
 
 export interface RunningServer {
@@ -69,6 +75,8 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
       track,
       databaseUp: () => database.isUp(),
       admission: new AdmissionControl(options.admission),
+      callers: options.callers,
+      observer: options.observer,
     }),
   );
   const health = new HealthService(['', SERVICE_NAME], options.connections.maxHealthWatches);
@@ -81,12 +89,15 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
   health.addTo(server);
   addReflectionService(server, loadDescriptorCatalog());
 
+  const address = `${options.host}:${options.port}`;
   const listener = await listen(
     server,
-    ServerCredentials.createInsecure(),
+    options.credentials,
     { host: options.host, port: options.port },
     options.connections,
-  );
+  ).catch((error: unknown) => {
+    throw new Error(`GRPC_HOST:GRPC_PORT ${address} cannot be bound: ${(error as Error).message}`, { cause: error });
+  });
 
   const shutdown = async (graceMs: number): Promise<void> => {
     draining = true;

@@ -1,8 +1,19 @@
-import type { handleUnaryCall, ServerUnaryCall, ServiceDefinition, sendUnaryData } from '@grpc/grpc-js';
+import {
+  Metadata,
+  status,
+  type handleUnaryCall,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import { withKeyScope } from '../call-caller';
 import { callBudget, withWorkDeadline } from '../call-deadline';
 import { databaseUnavailable, invalidArgument, type DomainError } from '../domain/errors';
-import type { Logger } from '../logger';
+import { REQUEST_ID_HEADER, type CallObserver } from '../observability/call-observer';
+import type { Logger } from '../observability/logger';
+import type { Caller, CallerPolicy } from '../security/callers';
 import type { AdmissionControl } from './admission';
+import { authorizeCall } from './caller-authorization';
 import { toServiceError, type ErrorTranslator } from './error-status';
 
 /** Marks a request whose bytes were not a valid message; the handler answers INVALID_ARGUMENT. */
@@ -57,6 +68,10 @@ export interface UnaryContext {
   readonly databaseUp: () => boolean;
   /** Bounds the calls running at once and waiting their turn, in front of the database pool. */
   readonly admission: AdmissionControl;
+  /** Who may call what; every call proves its caller before anything else happens. */
+  readonly callers: CallerPolicy;
+  /** The request log line, the metrics and the span of each call. */
+  readonly observer: CallObserver;
 }
 
 /**
@@ -76,7 +91,10 @@ function answerInTime<T>(work: Promise<T>, replyByMs: number): Promise<T> {
   });
 }
 
-/** Adapts an async handler to grpc-js: one place decodes, answers and maps every error. */
+/**
+ * Adapts an async handler to grpc-js: one place authorizes, decodes, answers, maps every error and
+ * observes each call (request id, log line, metrics, span).
+ */
 export function unary<Req, Res>(
   context: UnaryContext,
   method: string,
@@ -85,31 +103,52 @@ export function unary<Req, Res>(
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const request: unknown = call.request;
     const started = Date.now();
+    const observation = context.observer.begin(method, call.metadata);
     const deadline = call.getDeadline();
     const budget = callBudget(deadline instanceof Date ? deadline.getTime() : deadline, started);
+    let caller: Caller | null = null;
     let work: Promise<Res>;
-    if (isMalformedRequest(request)) {
-      work = Promise.reject(malformedRequest());
-    } else if (!context.databaseUp()) {
-      work = Promise.reject(databaseUnavailable());
-    } else {
-      const workByMs = budget?.workByMs ?? null;
-      const handled = context.admission.run(() => withWorkDeadline(workByMs, () => handle(request as Req)), workByMs);
-      work = budget === null ? handled : answerInTime(handled, budget.replyByMs);
+    try {
+      const authorized = authorizeCall(context.callers, call, method, observation.requestId, context.log);
+      caller = authorized;
+      if (isMalformedRequest(request)) {
+        work = Promise.reject(malformedRequest());
+      } else if (!context.databaseUp()) {
+        work = Promise.reject(databaseUnavailable());
+      } else {
+        const workByMs = budget?.workByMs ?? null;
+        const handled = observation.run(() =>
+          context.admission.run(
+            () => withKeyScope(authorized.keyScope, () => withWorkDeadline(workByMs, () => handle(request as Req))),
+            workByMs,
+          ),
+        );
+        work = budget === null ? handled : answerInTime(handled, budget.replyByMs);
+      }
+    } catch (refusal) {
+      // A refused caller (UNAUTHENTICATED / PERMISSION_DENIED) is answered like any other failure.
+      work = Promise.reject(refusal instanceof Error ? refusal : new Error(String(refusal)));
     }
     let abandon: (error: DomainError) => void = () => undefined;
     const abandoned = new Promise<never>((_resolve, reject) => {
       abandon = reject;
     });
+    // The request id goes back in the trailers, on success as on failure: a status-only answer has
+    // no headers, and headers sent early would commit the call, so a grpc-js client could no longer
+    // retry a refusal (UNAVAILABLE, ABORTED) under its retry policy.
+    const withRequestId = (trailers = new Metadata()): Metadata => {
+      trailers.set(REQUEST_ID_HEADER, observation.requestId);
+      return trailers;
+    };
     const answered = Promise.race([work, abandoned]).then(
       (response) => {
-        context.log.debug('call ok', { method, ms: Date.now() - started });
-        callback(null, response);
+        observation.end(status.OK, caller?.name ?? 'unauthenticated');
+        callback(null, response, withRequestId());
       },
       (error: unknown) => {
-        const status = toServiceError(error, context.translateError, context.log, method);
-        context.log.debug('call failed', { method, code: status.code, ms: Date.now() - started });
-        callback(status);
+        const serviceError = toServiceError(error, context.translateError, context.log, method);
+        observation.end(serviceError.code ?? status.UNKNOWN, caller?.name ?? 'unauthenticated');
+        callback({ ...serviceError, metadata: withRequestId(serviceError.metadata) });
       },
     );
     context.track(answered, abandon);

@@ -68,7 +68,7 @@ describe('SIGTERM under load', () => {
     await waitForLockWaits(db, testDatabaseName(), 5);
     const logged = sut.logs.text().length;
     const stopped = sut.stopWith('SIGTERM');
-    await waitForLog(/"message":"shutting down","signal":"SIGTERM"/, logged);
+    await waitForLog(/"signal":"SIGTERM","message":"shutting down"/, logged);
     await locker.query('ROLLBACK');
     const outcomes = await Promise.all(calls);
     expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, true, true]);

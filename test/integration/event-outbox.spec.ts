@@ -2,7 +2,7 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
 import type { PendingEvent } from '../../src/events/outbox-queue';
 import { createDataSource } from '../../src/persistence/data-source';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { MysqlOutboxQueue } from '../../src/persistence/event-outbox.repository';
 import { RetentionSweeper } from '../../src/persistence/retention-sweeper';
 import { credentialsOf, issueCard, newKey } from '../support/builders';

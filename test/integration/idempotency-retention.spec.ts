@@ -1,5 +1,5 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { RetentionSweeper } from '../../src/persistence/retention-sweeper';
 import { issueCard, newKey } from '../support/builders';
 import { useTestService } from '../support/integration-hooks';

@@ -1,7 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import { ledgerViolations } from './ledger-invariants';
 import { rawConnection } from './test-database';
-import { startTestService, type TestService } from './test-service';
+import { startTestService, type TestService, type TestServiceOptions } from './test-service';
 
 export interface StartedTestService {
   readonly svc: TestService;
@@ -16,10 +16,14 @@ export interface StartedTestService {
 export function useTestService(
   onStart: (started: StartedTestService) => void,
   env: Record<string, string> | (() => Record<string, string>) = {},
+  options: TestServiceOptions = {},
 ): void {
   let started: StartedTestService | undefined;
   beforeAll(async () => {
-    started = { svc: await startTestService(typeof env === 'function' ? env() : env), db: await rawConnection() };
+    started = {
+      svc: await startTestService(typeof env === 'function' ? env() : env, options),
+      db: await rawConnection(),
+    };
     onStart(started);
   });
   afterAll(async () => {

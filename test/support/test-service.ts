@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { credentials } from '@grpc/grpc-js';
 import { GiftCardServiceClient } from '../../gen/giftcard/v1/gift_card_service';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { startService, type Service } from '../../src/main';
+import { createLogger } from '../../src/observability/logger';
+import { startService, type Service, type ServiceOverrides } from '../../src/main';
 import { testDatabaseUrl } from './test-database';
 import { GiftCardApi } from './api';
 
@@ -15,17 +15,32 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
+export interface TestServiceOptions extends ServiceOverrides {
+  /** Receives every log line the service writes, for specs that read the logs. */
+  readonly logLines?: string[];
+}
+
 /** The real server on an ephemeral port against the run's test database. */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: TestServiceOptions = {},
+): Promise<TestService> {
   const config = loadConfig({
     DATABASE_URL: testDatabaseUrl(),
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
     LOG_LEVEL: 'error',
+    // Off unless a spec asks for the endpoint (on a port the system picks, see ServiceOverrides).
+    METRICS_PORT: '0',
     SHUTDOWN_GRACE_MS: '2000',
     ...env,
   });
-  const service = await startService(config, createLogger(config.logLevel));
+  const { logLines, ...overrides } = options;
+  const log = createLogger(
+    config.logLevel,
+    logLines === undefined ? undefined : { write: (line: string) => void logLines.push(line) },
+  );
+  const service = await startService(config, log, overrides);
   const address = `127.0.0.1:${service.server.port}`;
   const client = new GiftCardServiceClient(address, credentials.createInsecure());
   return {

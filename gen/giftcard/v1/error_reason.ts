@@ -80,5 +80,12 @@ export enum ErrorReason {
    * same key after the google.rpc.RetryInfo delay.
    */
   OVERLOADED = 23,
+  /**
+   * CALLER_UNAUTHENTICATED - UNAUTHENTICATED: a callers file is configured and the call proved no caller in it (no bearer
+   * token and no client certificate, an unknown token, or a certificate no caller lists).
+   */
+  CALLER_UNAUTHENTICATED = 24,
+  /** CALLER_NOT_ALLOWED - PERMISSION_DENIED: the caller is known but may not call this RPC (metadata "caller", "rpc"). */
+  CALLER_NOT_ALLOWED = 25,
   UNRECOGNIZED = -1,
 }

@@ -7,6 +7,10 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
  */
 @Entity({ name: 'idempotency_record' })
 export class IdempotencyRecordEntity {
+  /** The calling service whose key this is; '' for the anonymous caller (no callers file). */
+  @PrimaryColumn({ name: 'caller', type: 'varchar', length: 64 })
+  caller!: string;
+
   @PrimaryColumn({ name: 'idempotency_key', type: 'varchar', length: 64 })
   key!: string;
 

@@ -48,7 +48,7 @@ export interface Exit {
 
 /** A cold start (node, TypeORM, migrations check) on a loaded machine; liveness bound only. */
 const START_TIMEOUT_MS = 60_000;
-const LISTENING = /"message":"gift card service listening","port":(\d+)/;
+const LISTENING = /\{[^\n]*"message":"gift card service listening"[^\n]*\}/;
 
 /** Every server process any spec started, so none outlives the test run whatever happens. */
 const living = new Set<ChildProcess>();
@@ -95,10 +95,10 @@ export class ServerProcess {
         const text = chunk.toString('utf8');
         logs.append(text);
         seen = (seen + text).slice(-1_000);
-        const match = LISTENING.exec(seen);
-        if (match?.[1] !== undefined) {
+        const line = LISTENING.exec(seen)?.[0];
+        if (line !== undefined) {
           clearTimeout(timer);
-          resolve(Number(match[1]));
+          resolve((JSON.parse(line) as { port: number }).port);
         }
       };
       child.stdout.on('data', onOutput);

@@ -75,6 +75,8 @@ export class ServiceUnderTest {
         GRPC_HOST: '127.0.0.1',
         GRPC_PORT: '0',
         LOG_LEVEL: 'debug',
+        // Off: a fixed port would collide with every other server on the machine.
+        METRICS_PORT: '0',
         SHUTDOWN_GRACE_MS: '5000',
         DB_HEALTH_INTERVAL_MS: '250',
         DB_HEALTH_TIMEOUT_MS: '1000',

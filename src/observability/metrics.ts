@@ -1,0 +1,199 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { OperationTelemetry } from '../application/ports';
+
+/** The pool as the metrics see it, read at scrape time so the hot path pays nothing. */
+export interface PoolStats {
+  readonly size: number;
+  readonly inUse: number;
+  readonly waiting: number;
+}
+
+/** The event outbox as the relay last measured it (EVENTS_LAG_INTERVAL_MS). */
+export interface OutboxBacklog {
+  /** Unsent events, counted up to the relay's cap. */
+  readonly rows: number;
+  readonly oldestCreatedAt: Date | null;
+}
+
+/** go-grpc-prometheus's default buckets (seconds): what its dashboards expect. */
+const HANDLING_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Everything the service exports to Prometheus. The gRPC server series carry the names and labels
+ * of go-grpc-prometheus; the rest are the service's own, prefixed `giftcard_`.
+ */
+export class ServiceMetrics implements OperationTelemetry {
+  readonly registry = new Registry();
+  private readonly started: Counter<'grpc_type' | 'grpc_service' | 'grpc_method'>;
+  private readonly handled: Counter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
+  private readonly received: Counter<'grpc_type' | 'grpc_service' | 'grpc_method'>;
+  private readonly sent: Counter<'grpc_type' | 'grpc_service' | 'grpc_method'>;
+  private readonly handling: Histogram<'grpc_type' | 'grpc_service' | 'grpc_method'>;
+  private readonly retries: Counter<'reason'>;
+  private readonly replays: Counter<'grpc_method'>;
+  private readonly lockouts: Counter;
+  private readonly databaseUp: Gauge;
+
+  constructor(
+    private readonly grpcService: string,
+    rpcNames: readonly string[],
+  ) {
+    const registers = [this.registry];
+    const rpcLabels = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
+    this.started = new Counter({
+      name: 'grpc_server_started_total',
+      help: 'Total number of RPCs started on the server.',
+      labelNames: rpcLabels,
+      registers,
+    });
+    this.handled = new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'Total number of RPCs completed on the server, regardless of success or failure.',
+      labelNames: [...rpcLabels, 'grpc_code'],
+      registers,
+    });
+    this.received = new Counter({
+      name: 'grpc_server_msg_received_total',
+      help: 'Total number of RPC stream messages received on the server.',
+      labelNames: rpcLabels,
+      registers,
+    });
+    this.sent = new Counter({
+      name: 'grpc_server_msg_sent_total',
+      help: 'Total number of gRPC stream messages sent by the server.',
+      labelNames: rpcLabels,
+      registers,
+    });
+    this.handling = new Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+      labelNames: rpcLabels,
+      buckets: HANDLING_BUCKETS_S,
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'giftcard_db_transaction_retries_total',
+      help: 'Database transactions run again after a deadlock, lock wait timeout or snapshot conflict.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.replays = new Counter({
+      name: 'giftcard_idempotent_replays_total',
+      help: 'Calls answered with the stored response of an earlier call with the same idempotency key.',
+      labelNames: ['grpc_method'],
+      registers,
+    });
+    this.lockouts = new Counter({
+      name: 'giftcard_passcode_lockouts_total',
+      help: 'Card numbers, known or not, whose passcode checks went into the cool-down after too many wrong passcodes.',
+      registers,
+    });
+    this.databaseUp = new Gauge({
+      name: 'giftcard_database_up',
+      help: '1 while the database answers the health probe, 0 while calls are refused UNAVAILABLE.',
+      registers,
+    });
+    this.databaseUp.set(1);
+    collectDefaultMetrics({ register: this.registry });
+    // Every RPC shows from the first scrape, at zero, as go-grpc-prometheus's InitializeMetrics does:
+    // a rate() over a series that appears only on its first call misses that call.
+    for (const rpc of rpcNames) {
+      const labels = this.labels(rpc);
+      this.started.inc(labels, 0);
+      this.handled.inc({ ...labels, grpc_code: 'OK' }, 0);
+      this.handling.zero(labels);
+    }
+  }
+
+  callStarted(rpc: string): void {
+    const labels = this.labels(rpc);
+    this.started.inc(labels);
+    this.received.inc(labels);
+  }
+
+  callHandled(rpc: string, codeName: string, seconds: number): void {
+    const labels = this.labels(rpc);
+    this.handled.inc({ ...labels, grpc_code: codeName });
+    this.handling.observe(labels, seconds);
+    if (codeName === 'OK') this.sent.inc(labels);
+  }
+
+  transactionRetried(reason: string): void {
+    this.retries.inc({ reason });
+  }
+
+  idempotentReplay(operation: string): void {
+    this.replays.inc({ grpc_method: operation });
+  }
+
+  passcodeLockout(): void {
+    this.lockouts.inc();
+  }
+
+  databaseReachable(up: boolean): void {
+    this.databaseUp.set(up ? 1 : 0);
+  }
+
+  /** Pool gauges, read from the pool when Prometheus scrapes. */
+  watchPool(stats: () => PoolStats): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'giftcard_db_pool_connections',
+      help: 'Database connections the pool may open (DB_POOL_SIZE).',
+      registers,
+      collect() {
+        this.set(stats().size);
+      },
+    });
+    new Gauge({
+      name: 'giftcard_db_pool_in_use',
+      help: 'Database connections lent to a call right now.',
+      registers,
+      collect() {
+        this.set(stats().inUse);
+      },
+    });
+    new Gauge({
+      name: 'giftcard_db_pool_waiting',
+      help: 'Calls waiting for a free database connection.',
+      registers,
+      collect() {
+        this.set(stats().waiting);
+      },
+    });
+  }
+
+  /**
+   * Outbox gauges, registered only when events are on (no series that can only read zero): returns
+   * what each lag measurement is handed to. The age is taken at scrape time, so it keeps growing
+   * if the measurements themselves stop.
+   */
+  watchOutbox(): (backlog: OutboxBacklog) => void {
+    const registers = [this.registry];
+    let latest: OutboxBacklog = { rows: 0, oldestCreatedAt: null };
+    new Gauge({
+      name: 'giftcard_events_outbox_unsent',
+      help: 'Events committed but not yet published, as last counted (capped at the relay count limit).',
+      registers,
+      collect() {
+        this.set(latest.rows);
+      },
+    });
+    new Gauge({
+      name: 'giftcard_events_outbox_oldest_unsent_age_seconds',
+      help: 'How long the oldest unpublished event has waited; 0 when none waits.',
+      registers,
+      collect() {
+        const oldest = latest.oldestCreatedAt;
+        this.set(oldest === null ? 0 : Math.max(0, (Date.now() - oldest.getTime()) / 1000));
+      },
+    });
+    return (backlog) => {
+      latest = backlog;
+    };
+  }
+
+  private labels(rpc: string): { grpc_type: string; grpc_service: string; grpc_method: string } {
+    return { grpc_type: 'unary', grpc_service: this.grpcService, grpc_method: rpc };
+  }
+}
