@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CardEventType, EVENT_OF_ENTRY, type CardEvent } from '../domain/card-event';
-import type { GiftCard } from '../domain/gift-card';
+import { availableMinor, type GiftCard } from '../domain/gift-card';
 import type { StoredLedgerEntry } from '../domain/ledger-entry';
 
 /**
@@ -28,8 +28,7 @@ function cardEvent(card: GiftCard, type: CardEvent['type'], operationId: string,
     holdId: null,
     amountMinor: 0n,
     balanceAfterMinor: card.balanceMinor,
-    // No holds yet: everything on the card is available.
-    availableAfterMinor: card.balanceMinor,
+    availableAfterMinor: availableMinor(card),
     currency: card.currency,
     status: card.status,
     externalRef: null,

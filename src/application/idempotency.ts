@@ -11,7 +11,14 @@ import {
   type SealedReply,
   type TransactionScope,
 } from './ports';
-import { canonicalize, decodeResult, encodeResult, splitCardSecrets, withoutPasscodes } from './replay-codec';
+import {
+  canonicalize,
+  decodeResult,
+  encodeResult,
+  splitCardSecrets,
+  withAvailableBalances,
+  withoutPasscodes,
+} from './replay-codec';
 
 /** Which request a key guards: the operation's name and everything the caller sent but the key. */
 export interface IdempotentRequest {
@@ -132,7 +139,7 @@ function replay(ctx: AppContext, record: IdempotencyRecord, fingerprint: Request
   const { reply } = record;
   if (reply === null) throw new Error('committed idempotency record has no response');
   ctx.telemetry.idempotentReplay(fingerprint.request.operation);
-  const rest = decodeResult(ctx.secrets.openReply(reply.sealedReply, record.format));
+  const rest = withAvailableBalances(decodeResult(ctx.secrets.openReply(reply.sealedReply, record.format)));
   const { sealedSecrets, secretsExpireAt } = reply;
   // Past the window the reply still tells the outcome, with the card's number and passcode empty.
   if (sealedSecrets === null || secretsExpireAt === null || secretsExpireAt <= ctx.clock.now()) return rest;

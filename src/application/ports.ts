@@ -1,11 +1,13 @@
 import type { CardEvent } from '../domain/card-event';
 import type { GiftCard } from '../domain/gift-card';
+import type { Hold, HoldPolicy } from '../domain/hold';
+import type { HoldEvent } from '../domain/hold-event';
 import type { LedgerEntry, StoredLedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
 import type { LockoutPolicy, PasscodeFailures } from '../domain/passcode-lockout';
 
-/** A card about to be inserted: everything but the row id, plus the keyed hash of its number. */
-export interface NewGiftCard extends Omit<GiftCard, 'id'> {
+/** A card about to be inserted: everything but the row id and holds, plus the keyed hash of its number. */
+export interface NewGiftCard extends Omit<GiftCard, 'id' | 'holds'> {
   readonly numberHash: Uint8Array;
 }
 
@@ -19,8 +21,22 @@ export interface GiftCardRepository {
   /** A plain read, for answers and for finding ids to lock; never the base of a new balance. */
   findByPublicId(publicId: string): Promise<GiftCard | null>;
   findById(id: bigint): Promise<GiftCard | null>;
-  /** Writes the card's mutable state: balance, status, successor. */
+  /** Writes the card's mutable state: balance, status, successor, hold tally. */
   save(card: GiftCard, now: Date): Promise<void>;
+}
+
+export interface HoldRepository {
+  insert(hold: Omit<Hold, 'id'>): Promise<Hold>;
+  /** A plain read: a hold's card never changes, so this finds the card to lock, or a closed hold's state. */
+  findByPublicId(publicId: string): Promise<Hold | null>;
+  /** The card's holds still ACTIVE in storage. The caller holds the card's lock, under which alone they change. */
+  listOpen(cardId: bigint): Promise<Hold[]>;
+  /** Writes a hold's closing: captured, voided or expired, and when. */
+  close(holds: readonly Hold[]): Promise<void>;
+  /** Appends to the card's history; each event is placed after the card's latest ledger entry at that moment. */
+  recordEvents(events: readonly HoldEvent[]): Promise<void>;
+  /** Cards with holds past their expire time still ACTIVE, the longest lapsed first: the sweeper's work. */
+  findCardsWithLapsedHolds(now: Date, limit: number): Promise<bigint[]>;
 }
 
 export interface LedgerRepository {
@@ -160,6 +176,7 @@ export interface TransactionScope {
    * may undo, such as a wrong passcode that was judged.
    */
   shieldFromDeadline(): void;
+  readonly holds: HoldRepository;
 }
 
 export interface UnitOfWork {
@@ -199,6 +216,7 @@ export interface Limits {
   readonly idempotencyRetentionMs: number;
   /** How long a stored reply keeps a new card's number and passcode for replay. */
   readonly cardSecretReplayWindowMs: number;
+  readonly holds: HoldPolicy;
 }
 
 /** What operations tell the operators' metrics (observability/); a no-op when metrics are off. */

@@ -1,5 +1,5 @@
 import { DomainError, ErrorReason } from '../domain/errors';
-import { assertActive, credit } from '../domain/gift-card';
+import { assertActive, availableMinor, credit } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
 import { lockBalanceHolder } from './balance-holder';
@@ -22,6 +22,7 @@ export interface RefundResult {
   readonly giftCardId: string;
   readonly refundedMinor: Minor;
   readonly balanceMinor: Minor;
+  readonly availableMinor: Minor;
   readonly currency: string;
   readonly redeemedGiftCardId: string;
   /** The redeemed card had passed its balance on, and the refund followed it. */
@@ -54,9 +55,8 @@ export function refund(ctx: AppContext, command: RefundCommand): Promise<RefundR
         requested: command.amountMinor.toString(),
       });
     }
-    const holder = await lockBalanceHolder(tx, redemption.cardId);
+    const { card: holder, now } = await lockBalanceHolder(ctx, tx, redemption.cardId);
     assertActive(holder);
-    const now = ctx.clock.now();
     const card = credit(holder, command.amountMinor, ctx.limits.maxBalanceMinor);
     const entry = await saveAndPost(tx, {
       card,
@@ -73,6 +73,7 @@ export function refund(ctx: AppContext, command: RefundCommand): Promise<RefundR
       giftCardId: card.publicId,
       refundedMinor: command.amountMinor,
       balanceMinor: card.balanceMinor,
+      availableMinor: availableMinor(card),
       currency: card.currency,
       redeemedGiftCardId: redeemedCard?.publicId ?? '',
       redirected: card.id !== redemption.cardId,

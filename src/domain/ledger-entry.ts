@@ -23,11 +23,15 @@ export interface LedgerEntry {
   /** Signed: credits positive, debits negative. */
   readonly amountMinor: Minor;
   readonly balanceAfterMinor: Minor;
+  /** The balance after less the card's active holds then. */
+  readonly availableAfterMinor: Minor;
   readonly currency: string;
   /** The caller's reference: the funding purchase, the order, the cancellation. */
   readonly externalRef: string | null;
   /** For a refund, the internal id of the redemption entry it gives back. */
   readonly refundOfEntryId: bigint | null;
+  /** For a capture's REDEEM entry, the internal id of the hold it captured. */
+  readonly holdId: bigint | null;
   readonly createdAt: Date;
 }
 

@@ -18,9 +18,11 @@ function toDomain(row: LedgerEntryEntity): StoredLedgerEntry {
     type: row.entryType as EntryType,
     amountMinor: row.amountMinor,
     balanceAfterMinor: row.balanceAfterMinor,
+    availableAfterMinor: row.availableAfterMinor ?? row.balanceAfterMinor,
     currency: row.currency,
     externalRef: row.externalRef,
     refundOfEntryId: row.refundOfEntryId,
+    holdId: row.holdId,
     createdAt: row.createdAt,
   };
 }
@@ -34,7 +36,8 @@ export class TypeOrmLedgerRepository implements LedgerRepository {
     try {
       inserted = await this.manager.query(
         `INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor,
-           currency, external_ref, refund_of_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           available_after_minor, currency, external_ref, refund_of_entry_id, hold_id, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           entry.publicId,
           entry.cardId.toString(),
@@ -42,9 +45,11 @@ export class TypeOrmLedgerRepository implements LedgerRepository {
           entry.type,
           entry.amountMinor.toString(),
           entry.balanceAfterMinor.toString(),
+          entry.availableAfterMinor.toString(),
           entry.currency,
           entry.externalRef,
           entry.refundOfEntryId?.toString() ?? null,
+          entry.holdId?.toString() ?? null,
           entry.createdAt,
         ],
       );

@@ -4,6 +4,7 @@ import { currentWorkDeadline } from '../call-deadline';
 import { concurrencyConflict, databaseUnavailable, DomainError, overloaded } from '../domain/errors';
 import type { TransactionScope, UnitOfWork } from '../application/ports';
 import { TypeOrmCardAccessRepository } from './card-access.repository';
+import { TypeOrmHoldRepository } from './card-hold.repository';
 import { DISABLED_OUTBOX, TypeOrmOutboxRepository, type EventEncoder } from './event-outbox.repository';
 import { TypeOrmGiftCardRepository } from './gift-card.repository';
 import { TypeOrmIdempotencyRepository } from './idempotency.repository';
@@ -52,6 +53,7 @@ function scopeOf(manager: EntityManager, encode: EventEncoder | undefined, attem
     passcodeFailures: new TypeOrmPasscodeFailureRepository(manager),
     outbox: encode === undefined ? DISABLED_OUTBOX : new TypeOrmOutboxRepository(manager, encode),
     shieldFromDeadline: () => attempt?.shield(),
+    holds: new TypeOrmHoldRepository(manager),
   };
 }
 

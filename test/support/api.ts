@@ -15,6 +15,7 @@ import {
   UpdateGiftCardRequest,
   type GiftCardServiceClient,
 } from '../../gen/giftcard/v1/gift_card_service';
+import { AuthorizeRedemptionRequest, CaptureHoldRequest, VoidHoldRequest } from '../../gen/giftcard/v1/holds';
 
 type UnaryMethod<Req, Res> = (
   request: Req,
@@ -66,6 +67,9 @@ export class GiftCardApi {
   readonly combineCards;
   readonly listGiftCards;
   readonly updateGiftCard;
+  readonly authorizeRedemption;
+  readonly captureHold;
+  readonly voidHold;
 
   constructor(readonly client: GiftCardServiceClient) {
     this.issueVirtualCard = bind(client, client.issueVirtualCard, IssueVirtualCardRequest);
@@ -81,5 +85,8 @@ export class GiftCardApi {
     this.combineCards = bind(client, client.combineCards, CombineCardsRequest);
     this.listGiftCards = bind(client, client.listGiftCards, ListGiftCardsRequest);
     this.updateGiftCard = bind(client, client.updateGiftCard, UpdateGiftCardRequest);
+    this.authorizeRedemption = bind(client, client.authorizeRedemption, AuthorizeRedemptionRequest);
+    this.captureHold = bind(client, client.captureHold, CaptureHoldRequest);
+    this.voidHold = bind(client, client.voidHold, VoidHoldRequest);
   }
 }
