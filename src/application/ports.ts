@@ -1,3 +1,4 @@
+import type { ActivityPosition, ActivityType, CardActivity } from '../domain/card-activity';
 import type { CardEvent } from '../domain/card-event';
 import type { GiftCard } from '../domain/gift-card';
 import type { Hold, HoldPolicy } from '../domain/hold';
@@ -46,6 +47,24 @@ export interface LedgerRepository {
   lockByPublicId(publicId: string): Promise<StoredLedgerEntry | null>;
   /** The total already refunded against a redemption entry, as a positive amount. */
   sumRefunds(redemptionEntryId: bigint): Promise<Minor>;
+}
+
+/** A card's history, read a page at a time from the newest end; plain reads of append-only rows. */
+export interface HistoryRepository {
+  /** Up to `limit` of the card's ledger entries before the position (all when null), newest first. */
+  entriesBefore(
+    cardId: bigint,
+    before: ActivityPosition | null,
+    type: ActivityType | null,
+    limit: number,
+  ): Promise<CardActivity[]>;
+  /** Up to `limit` of the card's hold events before the position (all when null), newest first. */
+  eventsBefore(
+    cardId: bigint,
+    before: ActivityPosition | null,
+    type: ActivityType | null,
+    limit: number,
+  ): Promise<CardActivity[]>;
 }
 
 /**
@@ -177,6 +196,7 @@ export interface TransactionScope {
    */
   shieldFromDeadline(): void;
   readonly holds: HoldRepository;
+  readonly history: HistoryRepository;
 }
 
 export interface UnitOfWork {

@@ -19,6 +19,7 @@ const GROUP_BY_METHOD: Readonly<Record<keyof typeof GiftCardServiceService, Call
   voidHold: 'payments',
   balanceInquiry: 'read',
   listGiftCards: 'read',
+  listCardActivities: 'read',
   saveGiftCard: 'wallet',
   shareGiftCard: 'wallet',
   unshareGiftCard: 'wallet',

@@ -7,6 +7,7 @@ import { captureHoldHandler } from './handlers/capture-hold.handler';
 import { combineCardsHandler } from './handlers/combine-cards.handler';
 import { giftDigitalCardHandler } from './handlers/gift-digital-card.handler';
 import { issueVirtualCardHandler } from './handlers/issue-virtual-card.handler';
+import { listCardActivitiesHandler } from './handlers/list-card-activities.handler';
 import { listGiftCardsHandler } from './handlers/list-gift-cards.handler';
 import { redeemHandler } from './handlers/redeem.handler';
 import { refundHandler } from './handlers/refund.handler';
@@ -37,5 +38,6 @@ export function giftCardService(app: AppContext, context: UnaryContext): GiftCar
     authorizeRedemption: unary(context, 'AuthorizeRedemption', authorizeRedemptionHandler(app)),
     captureHold: unary(context, 'CaptureHold', captureHoldHandler(app)),
     voidHold: unary(context, 'VoidHold', voidHoldHandler(app)),
+    listCardActivities: unary(context, 'ListCardActivities', listCardActivitiesHandler(app)),
   };
 }

@@ -15,6 +15,7 @@ import {
   UpdateGiftCardRequest,
   type GiftCardServiceClient,
 } from '../../gen/giftcard/v1/gift_card_service';
+import { ListCardActivitiesRequest } from '../../gen/giftcard/v1/card_activity';
 import { AuthorizeRedemptionRequest, CaptureHoldRequest, VoidHoldRequest } from '../../gen/giftcard/v1/holds';
 
 type UnaryMethod<Req, Res> = (
@@ -70,6 +71,7 @@ export class GiftCardApi {
   readonly authorizeRedemption;
   readonly captureHold;
   readonly voidHold;
+  readonly listCardActivities;
 
   constructor(readonly client: GiftCardServiceClient) {
     this.issueVirtualCard = bind(client, client.issueVirtualCard, IssueVirtualCardRequest);
@@ -88,5 +90,6 @@ export class GiftCardApi {
     this.authorizeRedemption = bind(client, client.authorizeRedemption, AuthorizeRedemptionRequest);
     this.captureHold = bind(client, client.captureHold, CaptureHoldRequest);
     this.voidHold = bind(client, client.voidHold, VoidHoldRequest);
+    this.listCardActivities = bind(client, client.listCardActivities, ListCardActivitiesRequest);
   }
 }

@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { ListCardActivitiesRequest, ListCardActivitiesResponse } from "./card_activity";
 import { GiftCardRole, GiftCardStatus, SavedGiftCard } from "./gift_card";
 import {
   AuthorizeRedemptionRequest,
@@ -3770,6 +3771,22 @@ export const GiftCardServiceService = {
     responseSerialize: (value: VoidHoldResponse): Buffer => Buffer.from(VoidHoldResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): VoidHoldResponse => VoidHoldResponse.decode(value),
   },
+  /**
+   * Lists a card's history, newest first: its ledger entries and its holds placed, captured, voided
+   * and expired. POST, not GET: the card may be named by its number and passcode, which must not
+   * travel in a URL.
+   */
+  listCardActivities: {
+    path: "/giftcard.v1.GiftCardService/ListCardActivities" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCardActivitiesRequest): Buffer =>
+      Buffer.from(ListCardActivitiesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCardActivitiesRequest => ListCardActivitiesRequest.decode(value),
+    responseSerialize: (value: ListCardActivitiesResponse): Buffer =>
+      Buffer.from(ListCardActivitiesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCardActivitiesResponse => ListCardActivitiesResponse.decode(value),
+  },
 } as const;
 
 export interface GiftCardServiceServer extends UntypedServiceImplementation {
@@ -3811,6 +3828,12 @@ export interface GiftCardServiceServer extends UntypedServiceImplementation {
   captureHold: handleUnaryCall<CaptureHoldRequest, CaptureHoldResponse>;
   /** Releases a hold without taking anything. */
   voidHold: handleUnaryCall<VoidHoldRequest, VoidHoldResponse>;
+  /**
+   * Lists a card's history, newest first: its ledger entries and its holds placed, captured, voided
+   * and expired. POST, not GET: the card may be named by its number and passcode, which must not
+   * travel in a URL.
+   */
+  listCardActivities: handleUnaryCall<ListCardActivitiesRequest, ListCardActivitiesResponse>;
 }
 
 export interface GiftCardServiceClient extends Client {
@@ -4075,6 +4098,26 @@ export interface GiftCardServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: VoidHoldResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists a card's history, newest first: its ledger entries and its holds placed, captured, voided
+   * and expired. POST, not GET: the card may be named by its number and passcode, which must not
+   * travel in a URL.
+   */
+  listCardActivities(
+    request: ListCardActivitiesRequest,
+    callback: (error: ServiceError | null, response: ListCardActivitiesResponse) => void,
+  ): ClientUnaryCall;
+  listCardActivities(
+    request: ListCardActivitiesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCardActivitiesResponse) => void,
+  ): ClientUnaryCall;
+  listCardActivities(
+    request: ListCardActivitiesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCardActivitiesResponse) => void,
   ): ClientUnaryCall;
 }
 
