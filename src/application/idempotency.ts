@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { currentKeyScope } from '../call-caller';
 import { DomainError, ErrorReason } from '../domain/errors';
+import { operationReversed } from '../domain/reversal';
 import type { Outcome } from './outcome';
 import {
   IdempotencyKeyTaken,
@@ -82,7 +83,14 @@ export async function runOnce<R>(ctx: AppContext, request: IdempotentRequest, wo
         if (key !== null) {
           const now = ctx.clock.now();
           const expiresAt = new Date(now.getTime() + ctx.limits.idempotencyRetentionMs);
-          await tx.idempotency.claim({ key, fingerprint: fingerprint.current, operationId, now, expiresAt });
+          await tx.idempotency.claim({
+            key,
+            rpc: request.operation,
+            fingerprint: fingerprint.current,
+            operationId,
+            now,
+            expiresAt,
+          });
         }
         state.operationId = operationId;
         return operationId;
@@ -129,7 +137,13 @@ function expectedFingerprint(ctx: AppContext, record: IdempotencyRecord, fingerp
   return ctx.secrets.fingerprint(canonicalize({ operation, payload }), RecordFormat.LEGACY);
 }
 
+/**
+ * The first answer again, for the same request. A key whose call was reversed (or reserved as
+ * reversed before the call arrived) answers OPERATION_REVERSED instead, whatever is asked with it:
+ * a payment orchestrator that heard the first answer now would take a reversed payment for made.
+ */
 function replay(ctx: AppContext, record: IdempotencyRecord, fingerprint: RequestFingerprint): unknown {
+  if (record.sealedReversal !== null) throw operationReversed();
   if (!Buffer.from(record.fingerprint).equals(Buffer.from(expectedFingerprint(ctx, record, fingerprint)))) {
     throw new DomainError(
       ErrorReason.IDEMPOTENCY_KEY_REUSED,

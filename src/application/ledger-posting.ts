@@ -17,6 +17,8 @@ export interface Posting {
   readonly refundOfEntryId?: bigint;
   /** The hold a capture's REDEEM entry settles. */
   readonly holdId?: bigint;
+  /** The entry a REVERSAL undoes. */
+  readonly reversesEntryId?: bigint;
   readonly now: Date;
 }
 
@@ -45,6 +47,7 @@ export async function post(tx: TransactionScope, posting: Posting): Promise<Stor
       externalRef: posting.externalRef,
       refundOfEntryId: posting.refundOfEntryId ?? null,
       holdId: posting.holdId ?? null,
+      reversesEntryId: posting.reversesEntryId ?? null,
       createdAt: posting.now,
     });
   } catch (error) {

@@ -48,7 +48,8 @@ export function refund(ctx: AppContext, command: RefundCommand): Promise<RefundR
       });
     }
     assertSameCurrency(redemption.currency, command.currency);
-    const refundableMinor = -redemption.amountMinor - (await tx.ledger.sumRefunds(redemption.id));
+    // A reversal gives back whatever no refund had, so a reversed redemption has nothing left.
+    const refundableMinor = -redemption.amountMinor - (await tx.ledger.sumGivenBack(redemption.id));
     if (command.amountMinor > refundableMinor) {
       throw new DomainError(ErrorReason.REFUND_EXCEEDS_REDEMPTION, 'refund exceeds what the redemption took', {
         refundable: refundableMinor.toString(),

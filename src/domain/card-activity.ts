@@ -67,7 +67,7 @@ export interface CardActivity {
   readonly reference: string | null;
   /** The other card of a transfer or a combine. */
   readonly counterpartGiftCardId: string | null;
-  /** The redemption a refund gives back. */
+  /** The redemption a refund gives back, or the entry a reversal undoes. */
   readonly relatedTransactionId: string | null;
   /** The hold an activity is about, for hold events and captures. */
   readonly holdId: string | null;

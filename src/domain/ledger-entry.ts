@@ -9,6 +9,8 @@ export const EntryType = {
   TRANSFER_IN: 'TRANSFER_IN',
   COMBINE_OUT: 'COMBINE_OUT',
   COMBINE_IN: 'COMBINE_IN',
+  /** Undoes an entry whose call was reversed (ReverseOperation): the opposite amount, once. */
+  REVERSAL: 'REVERSAL',
 } as const;
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];
 
@@ -32,6 +34,8 @@ export interface LedgerEntry {
   readonly refundOfEntryId: bigint | null;
   /** For a capture's REDEEM entry, the internal id of the hold it captured. */
   readonly holdId: bigint | null;
+  /** For a REVERSAL, the internal id of the entry it undoes. */
+  readonly reversesEntryId: bigint | null;
   readonly createdAt: Date;
 }
 

@@ -19,6 +19,7 @@ export const ROUTING_KEYS: Readonly<Record<CardEventType, string>> = {
   [CardEventType.TRANSFERRED_IN]: 'giftcard.balance.transferred_in',
   [CardEventType.COMBINED_OUT]: 'giftcard.balance.combined_out',
   [CardEventType.COMBINED_IN]: 'giftcard.balance.combined_in',
+  [CardEventType.REVERSED]: 'giftcard.balance.reversed',
   [CardEventType.STATUS_CHANGED]: 'giftcard.status.changed',
   [CardEventType.SAVED]: 'giftcard.wallet.saved',
   [CardEventType.SHARED]: 'giftcard.wallet.shared',

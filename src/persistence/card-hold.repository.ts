@@ -76,6 +76,10 @@ export class TypeOrmHoldRepository implements HoldRepository {
     );
   }
 
+  countForCard(cardId: bigint): Promise<number> {
+    return this.manager.countBy(CardHoldEntity, { cardId });
+  }
+
   async findCardsWithLapsedHolds(now: Date, limit: number): Promise<bigint[]> {
     // The (status, expires_at) index walks only the open holds already past their expire time.
     const rows: { card_id: string }[] = await this.manager.query(

@@ -14,6 +14,7 @@ import { PasscodeFailures1764100001000 } from './migrations/1764100001000-passco
 import { IdempotencyRecordFormat1764100002000 } from './migrations/1764100002000-idempotency-record-format';
 import { IdempotencyKeyPerCaller1764200000000 } from './migrations/1764200000000-idempotency-key-per-caller';
 import { CardHolds1764300000000 } from './migrations/1764300000000-card-holds';
+import { Reversals1764300000100 } from './migrations/1764300000100-reversals';
 import { EventOutbox1764500000000 } from './migrations/1764500000000-event-outbox';
 import { IdempotencyOperationId1764600000000 } from './migrations/1764600000000-idempotency-operation-id';
 
@@ -40,6 +41,7 @@ export const migrations = [
   IdempotencyRecordFormat1764100002000,
   IdempotencyKeyPerCaller1764200000000,
   CardHolds1764300000000,
+  Reversals1764300000100,
   EventOutbox1764500000000,
   IdempotencyOperationId1764600000000,
 ];

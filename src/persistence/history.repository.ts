@@ -94,7 +94,7 @@ export class TypeOrmHistoryRepository implements HistoryRepository {
        FROM (SELECT e.id FROM ledger_entry e FORCE INDEX (${index})
              WHERE ${conditions.join(' AND ')} ORDER BY e.id DESC LIMIT ?) page
          JOIN ledger_entry e ON e.id = page.id
-         LEFT JOIN ledger_entry r ON r.id = e.refund_of_entry_id
+         LEFT JOIN ledger_entry r ON r.id = COALESCE(e.refund_of_entry_id, e.reverses_entry_id)
          LEFT JOIN card_hold h ON h.id = e.hold_id
        ORDER BY e.id DESC`,
       [...values, limit],

@@ -17,6 +17,7 @@ const GROUP_BY_METHOD: Readonly<Record<keyof typeof GiftCardServiceService, Call
   authorizeRedemption: 'payments',
   captureHold: 'payments',
   voidHold: 'payments',
+  reverseOperation: 'payments',
   balanceInquiry: 'read',
   listGiftCards: 'read',
   listCardActivities: 'read',

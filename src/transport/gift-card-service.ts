@@ -12,6 +12,7 @@ import { listGiftCardsHandler } from './handlers/list-gift-cards.handler';
 import { redeemHandler } from './handlers/redeem.handler';
 import { refundHandler } from './handlers/refund.handler';
 import { reloadHandler } from './handlers/reload.handler';
+import { reverseOperationHandler } from './handlers/reverse-operation.handler';
 import { saveGiftCardHandler } from './handlers/save-gift-card.handler';
 import { shareGiftCardHandler } from './handlers/share-gift-card.handler';
 import { unshareGiftCardHandler } from './handlers/unshare-gift-card.handler';
@@ -39,5 +40,6 @@ export function giftCardService(app: AppContext, context: UnaryContext): GiftCar
     captureHold: unary(context, 'CaptureHold', captureHoldHandler(app)),
     voidHold: unary(context, 'VoidHold', voidHoldHandler(app)),
     listCardActivities: unary(context, 'ListCardActivities', listCardActivitiesHandler(app)),
+    reverseOperation: unary(context, 'ReverseOperation', reverseOperationHandler(app)),
   };
 }

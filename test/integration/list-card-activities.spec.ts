@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { ActivityType, type CardActivity } from '../../gen/giftcard/v1/card_activity';
+import { OperationType } from '../../gen/giftcard/v1/reversal';
 import { ActivityType as DomainActivityType, type ActivityPosition } from '../../src/domain/card-activity';
 import { TypeOrmHistoryRepository } from '../../src/persistence/history.repository';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
@@ -47,12 +48,15 @@ describe('ListCardActivities', () => {
   it('lists a scripted life exactly, newest first, with balances after that follow the ledger', async () => {
     const card = await issueCard(svc.api, { amount: 5_000n });
     tick();
+    const reloadKey = newKey();
+    // A purchase funds once per run's database: the reference must be this test's own.
+    const topUp = `top-up-${reloadKey}`;
     const reload = await svc.api.reload({
-      idempotencyKey: newKey(),
+      idempotencyKey: reloadKey,
       ...credentialsOf(card),
       amount: 2_000n,
       currency: 'USD',
-      sourceTransactionId: 'top-up-1',
+      sourceTransactionId: topUp,
     });
     tick();
     const hold = await authorize(svc.api, card, 1_500n, { orderId: 'order-1' });
@@ -73,7 +77,12 @@ describe('ListCardActivities', () => {
       amount: 500n,
       currency: 'USD',
     });
-    const at = (secondsAfterIssue: number) => new Date(clock.now().getTime() - (5 - secondsAfterIssue) * 1_000);
+    tick();
+    const reversal = await svc.api.reverseOperation({
+      operationType: OperationType.OPERATION_TYPE_RELOAD,
+      idempotencyKey: reloadKey,
+    });
+    const at = (secondsAfterIssue: number) => new Date(clock.now().getTime() - (6 - secondsAfterIssue) * 1_000);
     const line = (activity: Partial<CardActivity>): CardActivity => ({
       activityId: '',
       type: ActivityType.ACTIVITY_TYPE_UNSPECIFIED,
@@ -90,6 +99,16 @@ describe('ListCardActivities', () => {
     });
     const listed = await history(card);
     expect(listed).toEqual([
+      line({
+        activityId: reversal.transactionId,
+        type: ActivityType.ACTIVITY_TYPE_REVERSAL,
+        amount: -2_000n,
+        balanceAfter: 3_800n,
+        availableBalanceAfter: 3_800n,
+        occurTime: at(6),
+        reference: topUp,
+        relatedTransactionId: reload.transactionId,
+      }),
       line({
         activityId: transfer.debitTransactionId,
         type: ActivityType.ACTIVITY_TYPE_TRANSFER_OUT,
@@ -136,7 +155,7 @@ describe('ListCardActivities', () => {
         balanceAfter: 7_000n,
         availableBalanceAfter: 7_000n,
         occurTime: at(1),
-        reference: 'top-up-1',
+        reference: topUp,
       }),
       line({
         activityId: card.transactionId,

@@ -17,6 +17,7 @@ import {
 } from '../../gen/giftcard/v1/gift_card_service';
 import { ListCardActivitiesRequest } from '../../gen/giftcard/v1/card_activity';
 import { AuthorizeRedemptionRequest, CaptureHoldRequest, VoidHoldRequest } from '../../gen/giftcard/v1/holds';
+import { ReverseOperationRequest } from '../../gen/giftcard/v1/reversal';
 
 type UnaryMethod<Req, Res> = (
   request: Req,
@@ -72,6 +73,7 @@ export class GiftCardApi {
   readonly captureHold;
   readonly voidHold;
   readonly listCardActivities;
+  readonly reverseOperation;
 
   constructor(readonly client: GiftCardServiceClient) {
     this.issueVirtualCard = bind(client, client.issueVirtualCard, IssueVirtualCardRequest);
@@ -91,5 +93,6 @@ export class GiftCardApi {
     this.captureHold = bind(client, client.captureHold, CaptureHoldRequest);
     this.voidHold = bind(client, client.voidHold, VoidHoldRequest);
     this.listCardActivities = bind(client, client.listCardActivities, ListCardActivitiesRequest);
+    this.reverseOperation = bind(client, client.reverseOperation, ReverseOperationRequest);
   }
 }

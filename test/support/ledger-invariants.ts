@@ -17,7 +17,7 @@ export async function ledgerViolations(db: Connection): Promise<string[]> {
     SELECT
       (SELECT COALESCE(SUM(balance_minor), 0) FROM gift_card)
         - (SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entry
-            WHERE entry_type IN ('ISSUE', 'RELOAD', 'REDEEM', 'REFUND')) AS unexplained,
+            WHERE entry_type IN ('ISSUE', 'RELOAD', 'REDEEM', 'REFUND', 'REVERSAL')) AS unexplained,
       (SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entry
         WHERE entry_type IN ('TRANSFER_OUT', 'TRANSFER_IN', 'COMBINE_OUT', 'COMBINE_IN')) AS internal_moves`);
   const violations: string[] = [];
@@ -30,12 +30,34 @@ export async function ledgerViolations(db: Connection): Promise<string[]> {
     }
   }
   if (String(totals?.unexplained) !== '0') {
-    violations.push(`all balances minus (issued + reloaded - redeemed + refunded) is ${totals?.unexplained}`);
+    violations.push(
+      `all balances minus (issued + reloaded - redeemed + refunded ± reversed) is ${totals?.unexplained}`,
+    );
   }
   if (String(totals?.internal_moves) !== '0') {
     violations.push(`transfer and combine entries sum to ${totals?.internal_moves}, not 0`);
   }
-  return [...violations, ...(await holdViolations(db))];
+  return [...violations, ...(await holdViolations(db)), ...(await reversalViolations(db))];
+}
+
+/**
+ * Each REVERSAL undoes one entry (the schema's unique key), in the opposite direction and by no
+ * more than it moved: a reload or an issue exactly, a redemption by what its refunds had not given
+ * back, so that together they never give back more than it took.
+ */
+async function reversalViolations(db: Connection): Promise<string[]> {
+  const [reversals] = await db.query<RowDataPacket[]>(`
+    SELECT v.public_id, u.entry_type, u.amount_minor AS undone, v.amount_minor AS reversed,
+      (SELECT COALESCE(SUM(f.amount_minor), 0) FROM ledger_entry f
+        WHERE f.refund_of_entry_id = u.id AND f.entry_type = 'REFUND') AS refunded
+    FROM ledger_entry v JOIN ledger_entry u ON u.id = v.reverses_entry_id
+    WHERE v.entry_type = 'REVERSAL'
+    HAVING NOT (
+      (entry_type IN ('RELOAD', 'ISSUE') AND reversed = -undone)
+      OR (entry_type = 'REDEEM' AND reversed > 0 AND reversed + refunded = -undone))`);
+  return reversals.map(
+    (r) => `reversal ${r.public_id} of ${r.entry_type} ${r.undone} moved ${r.reversed} (refunded ${r.refunded})`,
+  );
 }
 
 /**

@@ -39,6 +39,8 @@ export enum ActivityType {
   ACTIVITY_TYPE_HOLD_VOIDED = 11,
   /** ACTIVITY_TYPE_HOLD_EXPIRED - A hold reached its expire time: the held amount is available again from that instant. */
   ACTIVITY_TYPE_HOLD_EXPIRED = 12,
+  /** ACTIVITY_TYPE_REVERSAL - An operation was reversed (ReverseOperation); related_transaction_id names the entry undone. */
+  ACTIVITY_TYPE_REVERSAL = 13,
   UNRECOGNIZED = -1,
 }
 
@@ -73,7 +75,7 @@ export interface CardActivity {
   reference: string;
   /** The other card of a transfer or a combine. */
   counterpartGiftCardId: string;
-  /** The redemption a refund gives back. */
+  /** The redemption a refund gives back, or the entry a reversal undoes. */
   relatedTransactionId: string;
   /** The hold a hold activity or a capture is about. */
   holdId: string;

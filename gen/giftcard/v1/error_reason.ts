@@ -108,5 +108,16 @@ export enum ErrorReason {
   HOLD_LIMIT_REACHED = 34,
   /** CAPTURE_EXCEEDS_HOLD - FAILED_PRECONDITION: a capture of more than the hold holds (metadata "held"). */
   CAPTURE_EXCEEDS_HOLD = 35,
+  /**
+   * OPERATION_REVERSED - ALREADY_EXISTS: the call with this idempotency key was reversed (ReverseOperation), whether it
+   * had been applied (and is undone) or arrived after the reversal (and was not applied).
+   */
+  OPERATION_REVERSED = 36,
+  /**
+   * REVERSAL_NOT_POSSIBLE - FAILED_PRECONDITION: a reversal cannot undo its operation exactly: the reloaded money is no
+   * longer available, the issued card was used, the redemption was refunded in full, the hold was
+   * captured, or the call was recorded before reversals existed.
+   */
+  REVERSAL_NOT_POSSIBLE = 37,
   UNRECOGNIZED = -1,
 }

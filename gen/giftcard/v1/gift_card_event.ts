@@ -69,6 +69,11 @@ export enum GiftCardEventType {
    * Routing key "giftcard.wallet.gifted".
    */
   GIFT_CARD_EVENT_TYPE_GIFTED = 13,
+  /**
+   * GIFT_CARD_EVENT_TYPE_REVERSED - A call was reversed (ReverseOperation): the amount undoes a redemption, capture, reload or
+   * issue; ledger_entry_id is the REVERSAL entry. Routing key "giftcard.balance.reversed".
+   */
+  GIFT_CARD_EVENT_TYPE_REVERSED = 14,
   UNRECOGNIZED = -1,
 }
 

@@ -29,6 +29,7 @@ import {
   VoidHoldRequest,
   VoidHoldResponse,
 } from "./holds";
+import { ReverseOperationRequest, ReverseOperationResponse } from "./reversal";
 
 /** The outcome of a balance transfer. */
 export enum TransferStatus {
@@ -3772,6 +3773,24 @@ export const GiftCardServiceService = {
     responseDeserialize: (value: Buffer): VoidHoldResponse => VoidHoldResponse.decode(value),
   },
   /**
+   * Undoes an operation whose answer never came, named by its type and idempotency key: for a caller
+   * that timed out and would rather cancel than retry. If the operation was applied it is undone
+   * exactly; if it never arrived, its key is recorded as reversed and a late arrival is refused
+   * (ALREADY_EXISTS, OPERATION_REVERSED). Any later call with the key gets that refusal, and
+   * reversing again returns the same answer.
+   */
+  reverseOperation: {
+    path: "/giftcard.v1.GiftCardService/ReverseOperation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReverseOperationRequest): Buffer =>
+      Buffer.from(ReverseOperationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReverseOperationRequest => ReverseOperationRequest.decode(value),
+    responseSerialize: (value: ReverseOperationResponse): Buffer =>
+      Buffer.from(ReverseOperationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReverseOperationResponse => ReverseOperationResponse.decode(value),
+  },
+  /**
    * Lists a card's history, newest first: its ledger entries and its holds placed, captured, voided
    * and expired. POST, not GET: the card may be named by its number and passcode, which must not
    * travel in a URL.
@@ -3828,6 +3847,14 @@ export interface GiftCardServiceServer extends UntypedServiceImplementation {
   captureHold: handleUnaryCall<CaptureHoldRequest, CaptureHoldResponse>;
   /** Releases a hold without taking anything. */
   voidHold: handleUnaryCall<VoidHoldRequest, VoidHoldResponse>;
+  /**
+   * Undoes an operation whose answer never came, named by its type and idempotency key: for a caller
+   * that timed out and would rather cancel than retry. If the operation was applied it is undone
+   * exactly; if it never arrived, its key is recorded as reversed and a late arrival is refused
+   * (ALREADY_EXISTS, OPERATION_REVERSED). Any later call with the key gets that refusal, and
+   * reversing again returns the same answer.
+   */
+  reverseOperation: handleUnaryCall<ReverseOperationRequest, ReverseOperationResponse>;
   /**
    * Lists a card's history, newest first: its ledger entries and its holds placed, captured, voided
    * and expired. POST, not GET: the card may be named by its number and passcode, which must not
@@ -4098,6 +4125,28 @@ export interface GiftCardServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: VoidHoldResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Undoes an operation whose answer never came, named by its type and idempotency key: for a caller
+   * that timed out and would rather cancel than retry. If the operation was applied it is undone
+   * exactly; if it never arrived, its key is recorded as reversed and a late arrival is refused
+   * (ALREADY_EXISTS, OPERATION_REVERSED). Any later call with the key gets that refusal, and
+   * reversing again returns the same answer.
+   */
+  reverseOperation(
+    request: ReverseOperationRequest,
+    callback: (error: ServiceError | null, response: ReverseOperationResponse) => void,
+  ): ClientUnaryCall;
+  reverseOperation(
+    request: ReverseOperationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReverseOperationResponse) => void,
+  ): ClientUnaryCall;
+  reverseOperation(
+    request: ReverseOperationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReverseOperationResponse) => void,
   ): ClientUnaryCall;
   /**
    * Lists a card's history, newest first: its ledger entries and its holds placed, captured, voided

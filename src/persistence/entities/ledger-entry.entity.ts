@@ -55,6 +55,9 @@ export class LedgerEntryEntity {
   @Column({ name: 'hold_id', type: 'bigint', nullable: true, transformer: bigintTransformer })
   holdId!: bigint | null;
 
+  @Column({ name: 'reverses_entry_id', type: 'bigint', nullable: true, transformer: bigintTransformer })
+  reversesEntryId!: bigint | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 
