@@ -14,9 +14,11 @@ export interface LockedCard {
 }
 
 /**
- * Settles a card the caller has just locked. The time is read after the lock was granted: a call
- * that waited for the lock must not judge holds by when it started waiting, or it could capture a
- * hold that the call ahead of it saw expire and then spent the money of.
+ * Settles a card the caller has just locked. The time is read after the lock was granted, so no
+ * decision on a card is taken at a time earlier than a change already made to it: the card's
+ * history runs forward in time, and a hold's expire time means the same instant for every call (a
+ * capture that queued just before it and got the lock just after is refused as expired, as any
+ * call served at that moment would see the hold gone).
  */
 export async function settleLocked(ctx: AppContext, tx: TransactionScope, card: GiftCard): Promise<LockedCard> {
   const now = ctx.clock.now();

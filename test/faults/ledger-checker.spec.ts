@@ -347,6 +347,15 @@ describe('The fault workload checker', () => {
       expect(report.totals).toMatchObject({ reversed: '-20', captured: '1', holds: '1' });
     });
 
+    it('passes a redemption refused and its key then reserved by the reversal that found nothing', () => {
+      const refused: CallRecord = {
+        ...call('Redeem', 'refused', [], { key: 'late', externalRef: 'late' }),
+        refusal: { code: 'FAILED_PRECONDITION', reason: 'INSUFFICIENT_FUNDS' },
+      };
+      const report = judgeLedger(snapshot([...ISSUES], STORED), [...ISSUE_CALLS, refused, reversal('late', false, [])]);
+      expect(report.violations).toEqual([]);
+    });
+
     it('finds a call applied and kept although its reversal said nothing was applied', () => {
       const report = judgeLedger(snapshot([...ISSUES, RACED], STORED), [
         ...ISSUE_CALLS,

@@ -92,9 +92,11 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
   // reversed key stays stored, and its call is judged by judgeReversals instead.
   const refusedOutright = (r: CallRecord): boolean =>
     r.outcome === 'refused' && r.refusal?.reason !== 'OPERATION_REVERSED';
+  // A reversal that finds nothing stores the key it names, to refuse the call if it comes late.
+  const reservedByReversal = new Set(records.flatMap((r) => (r.reversal === undefined ? [] : [r.reversal.key])));
   for (const call of records.filter(refusedOutright)) {
     const refused = `${call.operation} ${call.key ?? ''}: refused ${call.refusal?.reason ?? ''}`;
-    if (call.key !== null && ledger.claims.has(call.key))
+    if (call.key !== null && ledger.claims.has(call.key) && !reservedByReversal.has(call.key))
       found.add('refused-applied', `${refused} yet its key is stored`);
     for (const entry of entriesOfCall(call, ledger)) {
       if (accounted.has(entry.id)) continue;
