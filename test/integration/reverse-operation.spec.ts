@@ -6,7 +6,7 @@ import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { entriesOf } from '../support/direct-rows';
 import { authorize, durationOf, holdRow } from '../support/holds';
 import { useTestService } from '../support/integration-hooks';
-import { rpcError, settle } from '../support/rpc-error';
+import { rpcError, settleDefinitely } from '../support/rpc-error';
 import { TestClock } from '../support/test-clock';
 import type { TestService } from '../support/test-service';
 import { newUserId } from '../support/wallet';
@@ -311,14 +311,15 @@ describe('ReverseOperation racing the late original with the same key', () => {
     const races = await Promise.all(
       cards.map(async (card, index) => {
         const request = redeemRequest(card, 100n);
-        const original = () => settle(svc.api.redeem(request));
-        const reversal = () => settle(reverse(OperationType.OPERATION_TYPE_REDEEM, request.idempotencyKey));
+        const original = () => settleDefinitely(() => svc.api.redeem(request));
+        const reversal = () =>
+          settleDefinitely(() => reverse(OperationType.OPERATION_TYPE_REDEEM, request.idempotencyKey));
         // Half the races send the original first, half the reversal, all at once.
         const [redeemed, reversed] =
           index % 2 === 0
             ? await Promise.all([original(), reversal()])
             : await Promise.all([reversal(), original()]).then(([r, o]) => [o, r] as const);
-        const retried = await settle(svc.api.redeem(request));
+        const retried = await settleDefinitely(() => svc.api.redeem(request));
         return { card, redeemed, reversed, retried };
       }),
     );
