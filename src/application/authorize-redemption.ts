@@ -4,7 +4,7 @@ import { authorize, HoldStatus } from '../domain/hold';
 import { HoldEventType } from '../domain/hold-event';
 import type { Minor } from '../domain/money';
 import { lockReferencedCard, type CardReference } from './card-reference';
-import { holdEvent } from './hold-events';
+import { recordHoldChanges } from './hold-events';
 import { runOnce } from './idempotency';
 import { accepted, rejected } from './outcome';
 import type { AppContext } from './ports';
@@ -41,7 +41,7 @@ export function authorizeRedemption(
     // Lock before reading the available balance: two authorizations must not both see it unheld.
     const located = await lockReferencedCard(ctx, tx, command.card);
     if (!located.ok) return rejected(located.error);
-    await claim();
+    const operationId = await claim();
     const { card, now } = located.value;
     const authorization = authorize(
       card,
@@ -68,7 +68,19 @@ export function authorizeRedemption(
     });
     await tx.cards.save(authorization.card, now);
     const availableAfter = availableMinor(authorization.card);
-    await tx.holds.recordEvents([holdEvent(HoldEventType.PLACED, hold, authorization.card, availableAfter, now)]);
+    await recordHoldChanges(
+      tx,
+      [
+        {
+          type: HoldEventType.PLACED,
+          hold,
+          card: authorization.card,
+          availableAfterMinor: availableAfter,
+          occurredAt: now,
+        },
+      ],
+      operationId,
+    );
     return accepted({
       holdId: hold.publicId,
       giftCardId: card.publicId,

@@ -45,7 +45,7 @@ export function captureHold(ctx: AppContext, command: CaptureHoldCommand): Promi
       amountMinor: -captured.capturedMinor,
       operationId,
       externalRef: hold.orderId,
-      holdId: hold.id,
+      hold,
       now,
     });
     return accepted({

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { hasLapsedHolds, type GiftCard } from '../domain/gift-card';
 import { settleLapsed } from '../domain/hold';
 import { HoldEventType } from '../domain/hold-event';
-import { holdEvent } from './hold-events';
+import { recordHoldChanges } from './hold-events';
 import type { AppContext, TransactionScope } from './ports';
 
 /**
@@ -35,10 +36,17 @@ export async function settleLapsedHolds(tx: TransactionScope, card: GiftCard, no
   if (!hasLapsedHolds(card, now)) return card;
   const settlement = settleLapsed(card, await tx.holds.listOpen(card.id), now);
   await tx.holds.close(settlement.lapses.map((lapse) => lapse.hold));
-  await tx.holds.recordEvents(
-    settlement.lapses.map(({ hold, availableAfterMinor }) =>
-      holdEvent(HoldEventType.EXPIRED, hold, card, availableAfterMinor, hold.expiresAt),
-    ),
+  // No request expired them: the settlement is an operation of its own.
+  await recordHoldChanges(
+    tx,
+    settlement.lapses.map(({ hold, availableAfterMinor }) => ({
+      type: HoldEventType.EXPIRED,
+      hold,
+      card: settlement.card,
+      availableAfterMinor,
+      occurredAt: hold.expiresAt,
+    })),
+    randomUUID(),
   );
   await tx.cards.save(settlement.card, now);
   return settlement.card;

@@ -16,7 +16,7 @@ export interface Posting {
   readonly externalRef: string | null;
   readonly refundOfEntryId?: bigint;
   /** The hold a capture's REDEEM entry settles. */
-  readonly holdId?: bigint;
+  readonly hold?: { readonly id: bigint; readonly publicId: string };
   /** The entry a REVERSAL undoes. */
   readonly reversesEntryId?: bigint;
   readonly now: Date;
@@ -46,7 +46,7 @@ export async function post(tx: TransactionScope, posting: Posting): Promise<Stor
       currency: posting.card.currency,
       externalRef: posting.externalRef,
       refundOfEntryId: posting.refundOfEntryId ?? null,
-      holdId: posting.holdId ?? null,
+      holdId: posting.hold?.id ?? null,
       reversesEntryId: posting.reversesEntryId ?? null,
       createdAt: posting.now,
     });
@@ -54,7 +54,7 @@ export async function post(tx: TransactionScope, posting: Posting): Promise<Stor
     if (error instanceof FundingReferenceUsed) throw sourceTransactionUsed(posting.externalRef ?? '');
     throw error;
   }
-  tx.outbox.add(balanceChanged(posting.card, entry));
+  tx.outbox.add(balanceChanged(posting.card, entry, posting.hold?.publicId ?? null));
   return entry;
 }
 

@@ -17,7 +17,7 @@ import {
 import { lockBalanceHolder } from './balance-holder';
 import { lockHeldCard } from './held-card';
 import { statusChanged } from './card-events';
-import { holdEvent } from './hold-events';
+import { recordHoldChanges } from './hold-events';
 import { settleLocked, type LockedCard } from './lapsed-holds';
 import { saveAndPost } from './ledger-posting';
 import {
@@ -306,7 +306,11 @@ async function releaseHold(
   await tx.holds.close([released.hold]);
   await tx.cards.save(released.card, now);
   const availableAfter = availableMinor(released.card);
-  await tx.holds.recordEvents([holdEvent(HoldEventType.VOIDED, hold, released.card, availableAfter, now)]);
+  await recordHoldChanges(
+    tx,
+    [{ type: HoldEventType.VOIDED, hold, card: released.card, availableAfterMinor: availableAfter, occurredAt: now }],
+    randomUUID(),
+  );
   return {
     ...base,
     reversedMinor: released.releasedMinor,

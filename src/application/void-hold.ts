@@ -3,7 +3,7 @@ import { voidHold as releaseHold } from '../domain/hold';
 import { HoldEventType } from '../domain/hold-event';
 import type { Minor } from '../domain/money';
 import { lockHeldCard } from './held-card';
-import { holdEvent } from './hold-events';
+import { recordHoldChanges } from './hold-events';
 import { runOnce } from './idempotency';
 import { accepted } from './outcome';
 import type { AppContext } from './ports';
@@ -27,12 +27,16 @@ export function voidHold(ctx: AppContext, command: VoidHoldCommand): Promise<Voi
   const { idempotencyKey, ...payload } = command;
   return runOnce(ctx, { operation: 'VoidHold', key: idempotencyKey, payload }, async (tx, claim) => {
     const { card, now, hold, open } = await lockHeldCard(ctx, tx, command.holdId);
-    await claim();
+    const operationId = await claim();
     const released = releaseHold(card, open, hold, now);
     await tx.holds.close([released.hold]);
     await tx.cards.save(released.card, now);
     const availableAfter = availableMinor(released.card);
-    await tx.holds.recordEvents([holdEvent(HoldEventType.VOIDED, hold, released.card, availableAfter, now)]);
+    await recordHoldChanges(
+      tx,
+      [{ type: HoldEventType.VOIDED, hold, card: released.card, availableAfterMinor: availableAfter, occurredAt: now }],
+      operationId,
+    );
     return accepted({
       holdId: hold.publicId,
       giftCardId: card.publicId,
