@@ -10,26 +10,28 @@ import type { PlannedCall, Workload } from './workload';
  * if they ever differ, so this file cannot silently fall behind the repositories.
  */
 const IDEMPOTENCY_FIND =
-  'SELECT record_format, fingerprint, sealed_response, sealed_secrets, secrets_expire_at FROM idempotency_record ' +
-  'WHERE caller = ? AND idempotency_key = ?';
+  'SELECT record_format, fingerprint, sealed_response, sealed_secrets, secrets_expire_at, rpc, sealed_reversal ' +
+  'FROM idempotency_record WHERE caller = ? AND idempotency_key = ?';
 const SESSION_ISOLATION = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED';
 const BEGIN = 'START TRANSACTION';
 const CARD_LOCK_BY_NUMBER_HASH =
   'SELECT id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, ' +
-  'successor_card_id FROM gift_card WHERE number_hash = ? FOR UPDATE';
+  'successor_card_id, held_minor, open_holds, next_hold_expires_at FROM gift_card WHERE number_hash = ? FOR UPDATE';
 const PASSCODE_FAILURES_FIND =
   'SELECT failed_attempts, locked_until, last_failure_at FROM passcode_failure WHERE number_hash = ?';
 const IDEMPOTENCY_CLAIM =
-  'INSERT INTO idempotency_record (caller, idempotency_key, record_format, fingerprint, operation_id, sealed_response, ' +
-  'created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)';
+  'INSERT INTO idempotency_record (caller, idempotency_key, record_format, rpc, fingerprint, operation_id, ' +
+  'sealed_response, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)';
 const CARD_SAVE =
-  'UPDATE gift_card SET balance_minor = ?, status = ?, successor_card_id = ?, updated_at = ? WHERE id = ?';
+  'UPDATE gift_card SET balance_minor = ?, status = ?, successor_card_id = ?, held_minor = ?, open_holds = ?, ' +
+  'next_hold_expires_at = ?, updated_at = ? WHERE id = ?';
 const CARD_INSERT =
   'INSERT INTO gift_card (public_id, number_hash, number_last4, passcode_hash, currency, balance_minor, status, ' +
   'expires_at, successor_card_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const LEDGER_APPEND =
   'INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor, ' +
-  'currency, external_ref, refund_of_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'available_after_minor, currency, external_ref, refund_of_entry_id, hold_id, reverses_entry_id, created_at) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const IDEMPOTENCY_COMPLETE =
   'UPDATE idempotency_record SET sealed_response = ?, sealed_secrets = ?, secrets_expire_at = ? ' +
   'WHERE caller = ? AND idempotency_key = ?';
@@ -56,15 +58,19 @@ interface LockedCard extends RowDataPacket {
   status: string;
   currency: string;
   successor_card_id: string | null;
+  held_minor: string;
+  open_holds: number;
+  next_hold_expires_at: Date | null;
 }
 
 /** runOnce's claim of the idempotency key, as IdempotencyRepository.claim writes it; the operation's id. */
-async function claim(connection: PoolConnection, key: string, now: Date): Promise<string> {
+async function claim(connection: PoolConnection, key: string, rpc: string, now: Date): Promise<string> {
   const operationId = randomUUID();
   await connection.query(IDEMPOTENCY_CLAIM, [
     KEY_SCOPE,
     key,
     RECORD_FORMAT,
+    rpc,
     FINGERPRINT,
     operationId,
     now,
@@ -139,18 +145,30 @@ export class SqlWorkload implements Workload {
       if (card === undefined) throw new Error(`seeded card ${call.card.id} is missing`);
       await connection.query(PASSCODE_FAILURES_FIND, [numberHash]);
       const now = new Date();
-      const operationId = await claim(connection, key, now);
-      const balance = (BigInt(card.balance_minor) + amountMinor).toString();
-      await connection.query(CARD_SAVE, [balance, card.status, card.successor_card_id, now, card.id]);
+      const operationId = await claim(connection, key, entryType === 'REDEEM' ? 'Redeem' : 'Reload', now);
+      const balance = BigInt(card.balance_minor) + amountMinor;
+      await connection.query(CARD_SAVE, [
+        balance.toString(),
+        card.status,
+        card.successor_card_id,
+        card.held_minor,
+        card.open_holds,
+        card.next_hold_expires_at,
+        now,
+        card.id,
+      ]);
       await connection.query(LEDGER_APPEND, [
         randomUUID(),
         card.id,
         operationId,
         entryType,
         amountMinor.toString(),
-        balance,
+        balance.toString(),
+        (balance - BigInt(card.held_minor)).toString(),
         card.currency,
         externalRef,
+        null,
+        null,
         null,
         now,
       ]);
@@ -170,7 +188,7 @@ export class SqlWorkload implements Workload {
     await this.pool.query(IDEMPOTENCY_FIND, [KEY_SCOPE, key]);
     await this.inTransaction(async (connection) => {
       const now = new Date();
-      const operationId = await claim(connection, key, now);
+      const operationId = await claim(connection, key, 'IssueVirtualCard', now);
       const amount = ISSUE_AMOUNT_MINOR.toString();
       const [inserted] = await connection.query<ResultSetHeader>(CARD_INSERT, [
         randomUUID(),
@@ -192,8 +210,11 @@ export class SqlWorkload implements Workload {
         'ISSUE',
         amount,
         amount,
+        amount,
         CURRENCY,
         `purchase-${key}`,
+        null,
+        null,
         null,
         now,
       ]);

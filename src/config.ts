@@ -15,6 +15,11 @@ export interface Config {
   readonly passcodeMaxAttempts: number;
   readonly passcodeLockoutMs: number;
   readonly idempotencyRetentionMs: number;
+  readonly holdDefaultDurationMs: number;
+  readonly holdMaxDurationMs: number;
+  readonly maxActiveHoldsPerCard: number;
+  /** 0 turns the sweeper off: holds still stop counting at their expire time, on every read. */
+  readonly holdSweepIntervalMs: number;
   readonly shutdownGraceMs: number;
   /** How long a stored reply keeps a new card's number and passcode for replay. */
   readonly cardSecretReplayWindowMs: number;
@@ -94,10 +99,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const HOUR_MS = 3_600_000;
 /** SPEC §5: idempotency keys are kept at least 24 hours. */
 const MIN_IDEMPOTENCY_RETENTION_MS = 24 * HOUR_MS;
+const DAY_MS = 24 * HOUR_MS;
+/**
+ * A hold is money promised to a capture that may never come; a year is past any card network's
+ * authorization lifetime, and keeps expire times far inside what DATETIME stores.
+ */
+const LONGEST_HOLD_MS = 365 * DAY_MS;
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-const DAY_MS = 24 * HOUR_MS;
 
 class EnvReader {
   readonly problems: string[] = [];
@@ -250,6 +259,11 @@ export function loadConfig(env: Env = process.env): Config {
     passcodeMaxAttempts: read.integer('PASSCODE_MAX_ATTEMPTS', 5, 1, 100),
     passcodeLockoutMs: read.integer('PASSCODE_LOCKOUT_MS', 15 * 60_000, 1_000, 7 * 24 * HOUR_MS),
     idempotencyRetentionMs,
+    // SPEC §7: a hold lasts 7 days unless the request asks for less (or, up to the maximum, more).
+    holdDefaultDurationMs: read.integer('HOLD_DEFAULT_DURATION_MS', 7 * DAY_MS, 1_000, LONGEST_HOLD_MS),
+    holdMaxDurationMs: read.integer('HOLD_MAX_DURATION_MS', 30 * DAY_MS, 1_000, LONGEST_HOLD_MS),
+    maxActiveHoldsPerCard: read.integer('MAX_ACTIVE_HOLDS_PER_CARD', 50, 1, 1_000),
+    holdSweepIntervalMs: read.integer('HOLD_SWEEP_INTERVAL_MS', 60_000, 0, DAY_MS),
     shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     // Long enough for a caller to retry through an outage, short enough that a leaked table and
     // key expose only the last hour's new cards; never longer than the record itself lives.
@@ -296,6 +310,9 @@ export function loadConfig(env: Env = process.env): Config {
     },
     read.problems,
   );
+  if (config.holdDefaultDurationMs > config.holdMaxDurationMs) {
+    read.problems.push('HOLD_DEFAULT_DURATION_MS must not exceed HOLD_MAX_DURATION_MS');
+  }
   if (production) read.problems.push(...productionProblems(config));
   if (read.problems.length > 0) {
     throw new Error(`invalid configuration:\n  ${read.problems.join('\n  ')}`);

@@ -3,7 +3,8 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { DataSource } from 'typeorm';
 import { GiftCardServiceService } from '../gen/giftcard/v1/gift_card_service';
-import { NO_TELEMETRY, type AppContext } from './application/ports';
+import { NO_TELEMETRY, type AppContext, type Clock } from './application/ports';
+import { sweepLapsedHolds } from './application/sweep-lapsed-holds';
 import { loadConfig, type Config } from './config';
 import { startEvents, type RunningEvents } from './events/events';
 import { CallObserver } from './observability/call-observer';
@@ -43,6 +44,8 @@ export interface Service {
   readonly events: RunningEvents | null;
   /** The Prometheus endpoint's port (METRICS_PORT, or the one chosen for 0); null when metrics are off. */
   readonly metricsPort: number | null;
+  /** The operations as composed, for work no RPC starts (tests drive one hold sweep through it). */
+  readonly app: AppContext;
   /** Loads the TLS files and the callers file again (SIGHUP); a broken file keeps what is in force. */
   reload(trigger: string): void;
   /** Graceful stop: health NOT_SERVING, drain calls, close the pool; bounded by the grace period. */
@@ -54,6 +57,40 @@ export interface ServiceOverrides {
   readonly spanExporter?: SpanExporter;
   /** Serve metrics on a port the system picks (Service.metricsPort says which), whatever METRICS_PORT says. */
   readonly ephemeralMetricsPort?: boolean;
+  /** Tests move time by hand (hold expiry at an exact instant); everything else uses the system clock. */
+  readonly clock?: Clock;
+}
+
+const SYSTEM_CLOCK: Clock = { now: () => new Date() };
+
+/**
+ * Runs the task every intervalMs, never two at once (the next wait starts when one ends); a
+ * failure is logged and the next run tries again. Returns the stop, which waits for a run in flight.
+ */
+function repeatEvery(
+  intervalMs: number,
+  task: () => Promise<void>,
+  onError: (error: unknown) => void,
+): () => Promise<void> {
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const schedule = (): void => {
+    timer = setTimeout(() => {
+      running = task()
+        .catch(onError)
+        .finally(() => {
+          if (!stopped) schedule();
+        });
+    }, intervalMs);
+    timer.unref();
+  };
+  schedule();
+  return async () => {
+    stopped = true;
+    if (timer !== null) clearTimeout(timer);
+    await running;
+  };
 }
 
 /**
@@ -141,12 +178,17 @@ export async function startService(config: Config, log: Logger, overrides: Servi
             }),
       }),
       secrets: new HmacCardSecrets(config.secrets),
-      clock: { now: () => new Date() },
+      clock: overrides.clock ?? SYSTEM_CLOCK,
       limits: {
         maxBalanceMinor: config.maxBalanceMinor,
         lockout: { maxFailedAttempts: config.passcodeMaxAttempts, cooldownMs: config.passcodeLockoutMs },
         idempotencyRetentionMs: config.idempotencyRetentionMs,
         cardSecretReplayWindowMs: config.cardSecretReplayWindowMs,
+        holds: {
+          defaultDurationMs: config.holdDefaultDurationMs,
+          maxDurationMs: config.holdMaxDurationMs,
+          maxOpenPerCard: config.maxActiveHoldsPerCard,
+        },
       },
       telemetry: metrics ?? NO_TELEMETRY,
     };
@@ -187,6 +229,19 @@ export async function startService(config: Config, log: Logger, overrides: Servi
       sentEventRetentionMs: config.events?.retentionMs ?? null,
     });
     sweeper.start(RETENTION_SWEEP_INTERVAL_MS);
+    const stopSweepingHolds =
+      config.holdSweepIntervalMs === 0
+        ? () => Promise.resolve()
+        : repeatEvery(
+            config.holdSweepIntervalMs,
+            async () => {
+              const expired = await sweepLapsedHolds(app);
+              if (expired > 0) log.info('recorded lapsed holds as expired', { expired });
+            },
+            (error) => {
+              log.warn('hold sweep failed; will retry', { error: String(error) });
+            },
+          );
     log.info('gift card service listening', {
       port: server.port,
       tls: credentials === null ? 'off' : config.tls?.clientCaFile === null ? 'tls' : 'mutual',
@@ -196,6 +251,7 @@ export async function startService(config: Config, log: Logger, overrides: Servi
     });
     const stop = async (): Promise<void> => {
       sweeper.stop();
+      await stopSweepingHolds();
       reloader.stop();
       await server.shutdown(config.shutdownGraceMs);
       // After the calls: the events they committed may still go out. What does not is sent by the
@@ -215,6 +271,7 @@ export async function startService(config: Config, log: Logger, overrides: Servi
       server,
       dataSource,
       metricsPort: metricsEndpoint?.port ?? null,
+      app,
       reload: (trigger) => {
         reloader.reload(trigger);
       },

@@ -1,4 +1,4 @@
-import type { CardStatus } from '../domain/gift-card';
+import { availableMinor, type CardStatus } from '../domain/gift-card';
 import type { Minor } from '../domain/money';
 import { lockReferencedCard, type CardReference } from './card-reference';
 import { accepted, rejected } from './outcome';
@@ -8,6 +8,8 @@ export interface BalanceView {
   readonly giftCardId: string;
   readonly numberLast4: string;
   readonly balanceMinor: Minor;
+  /** The balance less active holds: what the card can spend now. */
+  readonly availableMinor: Minor;
   readonly currency: string;
   readonly status: CardStatus;
   readonly expiresAt: Date | null;
@@ -15,14 +17,23 @@ export interface BalanceView {
 
 /**
  * Reads the balance. It still runs in a locking transaction because a passcode check must count
- * a wrong guess atomically, exactly as a money-moving call does.
+ * a wrong guess atomically, exactly as a money-moving call does; the lock also lets it record any
+ * hold that expired since the card last changed.
  */
-export async function balanceInquiry(ctx: AppContext, card: CardReference): Promise<BalanceView> {
+export async function balanceInquiry(ctx: AppContext, reference: CardReference): Promise<BalanceView> {
   const outcome = await ctx.uow.run(async (tx) => {
-    const located = await lockReferencedCard(ctx, tx, card);
+    const located = await lockReferencedCard(ctx, tx, reference);
     if (!located.ok) return rejected<BalanceView>(located.error);
-    const { publicId, numberLast4, balanceMinor, currency, status, expiresAt } = located.value;
-    return accepted<BalanceView>({ giftCardId: publicId, numberLast4, balanceMinor, currency, status, expiresAt });
+    const { card } = located.value;
+    return accepted<BalanceView>({
+      giftCardId: card.publicId,
+      numberLast4: card.numberLast4,
+      balanceMinor: card.balanceMinor,
+      availableMinor: availableMinor(card),
+      currency: card.currency,
+      status: card.status,
+      expiresAt: card.expiresAt,
+    });
   });
   if (!outcome.ok) throw outcome.error;
   return outcome.value;

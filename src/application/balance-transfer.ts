@@ -1,6 +1,6 @@
 import { transferAmount } from '../domain/balance-transfer';
 import { CardEventType } from '../domain/card-event';
-import { CardStatus, debit, retire } from '../domain/gift-card';
+import { availableMinor, CardStatus, debit, retire } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
 import { statusChanged, walletChanged } from './card-events';
@@ -26,6 +26,8 @@ export interface BalanceTransferResult {
   readonly cardNumber: string;
   readonly passcode: string;
   readonly balanceMinor: Minor;
+  /** The new card has no holds: the whole balance is available. */
+  readonly availableMinor: Minor;
   readonly currency: string;
   /** The TRANSFER_IN entry on the new card. */
   readonly transactionId: string;
@@ -33,6 +35,7 @@ export interface BalanceTransferResult {
   readonly debitTransactionId: string;
   readonly sourceGiftCardId: string;
   readonly sourceBalanceMinor: Minor;
+  readonly sourceAvailableMinor: Minor;
   readonly sourceStatus: CardStatus;
 }
 
@@ -52,8 +55,7 @@ export function balanceTransfer(ctx: AppContext, command: BalanceTransferCommand
     });
     if (!located.ok) return rejected(located.error);
     const operationId = await claim();
-    const now = ctx.clock.now();
-    const source = located.value;
+    const { card: source, now } = located.value;
     const amountMinor = transferAmount(source, command, now);
     const created = await createCard(ctx, tx, {
       currency: source.currency,
@@ -98,11 +100,13 @@ export function balanceTransfer(ctx: AppContext, command: BalanceTransferCommand
       cardNumber: created.cardNumber,
       passcode: created.passcode,
       balanceMinor: created.card.balanceMinor,
+      availableMinor: availableMinor(created.card),
       currency: created.card.currency,
       transactionId: creditEntry.publicId,
       debitTransactionId: debitEntry.publicId,
       sourceGiftCardId: debited.publicId,
       sourceBalanceMinor: debited.balanceMinor,
+      sourceAvailableMinor: availableMinor(debited),
       sourceStatus: debited.status,
     });
   });

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CardEventType, EVENT_OF_ENTRY, type CardEvent } from '../domain/card-event';
-import type { GiftCard } from '../domain/gift-card';
+import { availableMinor, type GiftCard } from '../domain/gift-card';
+import type { Hold } from '../domain/hold';
+import { HoldEventType } from '../domain/hold-event';
+import type { Minor } from '../domain/money';
 import type { StoredLedgerEntry } from '../domain/ledger-entry';
 
 /**
@@ -28,8 +31,7 @@ function cardEvent(card: GiftCard, type: CardEvent['type'], operationId: string,
     holdId: null,
     amountMinor: 0n,
     balanceAfterMinor: card.balanceMinor,
-    // No holds yet: everything on the card is available.
-    availableAfterMinor: card.balanceMinor,
+    availableAfterMinor: availableMinor(card),
     currency: card.currency,
     status: card.status,
     externalRef: null,
@@ -38,13 +40,40 @@ function cardEvent(card: GiftCard, type: CardEvent['type'], operationId: string,
   };
 }
 
-/** The event of a ledger entry; `card` is the card as the entry left it. */
-export function balanceChanged(card: GiftCard, entry: StoredLedgerEntry): CardEvent {
+/**
+ * The event of a ledger entry; `card` is the card as the entry left it, `holdId` the public id of
+ * the hold a capture's entry captured.
+ */
+export function balanceChanged(card: GiftCard, entry: StoredLedgerEntry, holdId: string | null = null): CardEvent {
   return {
     ...cardEvent(card, EVENT_OF_ENTRY[entry.type], entry.operationId, entry.createdAt),
     ledgerEntryId: entry.publicId,
+    holdId,
     amountMinor: entry.amountMinor,
     externalRef: entry.externalRef,
+  };
+}
+
+const EVENT_OF_HOLD: Readonly<Record<HoldEventType, CardEventType>> = {
+  [HoldEventType.PLACED]: CardEventType.HOLD_PLACED,
+  [HoldEventType.VOIDED]: CardEventType.HOLD_VOIDED,
+  [HoldEventType.EXPIRED]: CardEventType.HOLD_EXPIRED,
+};
+
+/** A hold placed, voided or expired: no money moved, the available balance did. */
+export function holdChanged(
+  type: HoldEventType,
+  hold: Hold,
+  card: GiftCard,
+  availableAfterMinor: Minor,
+  operationId: string,
+  occurredAt: Date,
+): CardEvent {
+  return {
+    ...cardEvent(card, EVENT_OF_HOLD[type], operationId, occurredAt),
+    holdId: hold.publicId,
+    availableAfterMinor,
+    externalRef: hold.orderId,
   };
 }
 

@@ -1,6 +1,6 @@
 import { cardNotFound, invalidCardCredentials } from '../domain/errors';
-import type { GiftCard } from '../domain/gift-card';
 import { countFailedPasscode, hasPasscodeFailures, isLockedOut, passcodeLocked } from '../domain/passcode-lockout';
+import { settleLapsedHolds, settleLocked, type LockedCard } from './lapsed-holds';
 import { accepted, rejected, type Outcome } from './outcome';
 import type { AppContext, TransactionScope } from './ports';
 
@@ -16,9 +16,9 @@ export type CardReference =
 const NO_CARD_ID = '00000000-0000-0000-0000-000000000000';
 
 /**
- * Locks the named card (SELECT ... FOR UPDATE) and checks the caller may use it. Every caller
- * takes it before claiming its idempotency key, so no replay is answered before the passcode is
- * checked and counted.
+ * Locks the named card (SELECT ... FOR UPDATE), checks the caller may use it, and settles its
+ * lapsed holds (application/lapsed-holds.ts). Every caller takes it before claiming its idempotency
+ * key, so no replay is answered before the passcode is checked and counted.
  *
  * Wrong passcodes are counted per number hash, known or not (issue 10): an unknown number
  * locks after the same number of guesses, at the same cost, with the same answers. A wrong
@@ -29,13 +29,13 @@ export async function lockReferencedCard(
   ctx: AppContext,
   tx: TransactionScope,
   reference: CardReference,
-): Promise<Outcome<GiftCard>> {
+): Promise<Outcome<LockedCard>> {
   if (reference.kind === 'saved') {
     const card = await tx.cards.lockByPublicId(reference.giftCardId);
     if (card === null || (await tx.access.find(card.id, reference.userId)) === null) {
       return rejected(cardNotFound());
     }
-    return accepted(card);
+    return accepted(await settleLocked(ctx, tx, card));
   }
   const numberHash = ctx.secrets.numberHash(reference.cardNumber);
   const card = await tx.cards.lockByNumberHash(numberHash);
@@ -59,5 +59,5 @@ export async function lockReferencedCard(
     return rejected(invalidCardCredentials());
   }
   if (hasPasscodeFailures(failures)) await tx.passcodeFailures.clear(numberHash);
-  return accepted(card);
+  return accepted({ card: await settleLapsedHolds(tx, card, now), now });
 }

@@ -1,11 +1,12 @@
 import { combine, type Combination } from '../domain/combination';
-import type { GiftCard } from '../domain/gift-card';
+import { availableMinor, type GiftCard } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
 import { cardNotFound } from '../domain/errors';
 import { statusChanged } from './card-events';
 import { assertOwnedBy } from './card-ownership';
 import { runOnce } from './idempotency';
+import { settleLapsedHolds } from './lapsed-holds';
 import { saveAndPost } from './ledger-posting';
 import { accepted } from './outcome';
 import type { AppContext, TransactionScope } from './ports';
@@ -28,6 +29,7 @@ export interface CombinedSourceResult {
 export interface CombineCardsResult {
   readonly giftCardId: string;
   readonly balanceMinor: Minor;
+  readonly availableMinor: Minor;
   readonly currency: string;
   readonly sources: readonly CombinedSourceResult[];
   /** The operation id every ledger entry of this combine carries. */
@@ -39,22 +41,30 @@ const byId = (a: GiftCard, b: GiftCard): number => (a.id < b.id ? -1 : a.id > b.
 /**
  * Locks every named card in ascending internal id order. The ids come from plain reads (an id
  * never changes), and only the locked rows are used afterwards: two combines of the same cards,
- * whichever way round, queue on the same first lock instead of deadlocking.
+ * whichever way round, queue on the same first lock instead of deadlocking. Once all are locked,
+ * each is settled (application/lapsed-holds.ts) at one time, the time the combine happens at.
  */
-async function lockInIdOrder(tx: TransactionScope, publicIds: readonly string[]): Promise<Map<string, GiftCard>> {
+async function lockInIdOrder(
+  ctx: AppContext,
+  tx: TransactionScope,
+  publicIds: readonly string[],
+): Promise<{ locked: Map<string, GiftCard>; now: Date }> {
   const found: GiftCard[] = [];
   for (const publicId of publicIds) {
     const card = await tx.cards.findByPublicId(publicId);
     if (card === null) throw cardNotFound();
     found.push(card);
   }
-  const locked = new Map<string, GiftCard>();
+  const current: GiftCard[] = [];
   for (const card of found.sort(byId)) {
-    const current = await tx.cards.lockById(card.id);
-    if (current === null) throw new Error(`card ${card.id} vanished while being locked`);
-    locked.set(current.publicId, current);
+    const row = await tx.cards.lockById(card.id);
+    if (row === null) throw new Error(`card ${card.id} vanished while being locked`);
+    current.push(row);
   }
-  return locked;
+  const now = ctx.clock.now();
+  const locked = new Map<string, GiftCard>();
+  for (const card of current) locked.set(card.publicId, await settleLapsedHolds(tx, card, now));
+  return { locked, now };
 }
 
 function lockedCard(locked: ReadonlyMap<string, GiftCard>, publicId: string): GiftCard {
@@ -96,7 +106,7 @@ async function postSteps(
 export function combineCards(ctx: AppContext, command: CombineCardsCommand): Promise<CombineCardsResult> {
   const { idempotencyKey, ...payload } = command;
   return runOnce(ctx, { operation: 'CombineCards', key: idempotencyKey, payload }, async (tx, claim) => {
-    const locked = await lockInIdOrder(tx, [command.targetGiftCardId, ...command.sourceGiftCardIds]);
+    const { locked, now } = await lockInIdOrder(ctx, tx, [command.targetGiftCardId, ...command.sourceGiftCardIds]);
     const operationId = await claim();
     const target = lockedCard(locked, command.targetGiftCardId);
     const sources = command.sourceGiftCardIds.map((id) => lockedCard(locked, id));
@@ -106,7 +116,6 @@ export function combineCards(ctx: AppContext, command: CombineCardsCommand): Pro
     for (const source of sources) {
       if ((await assertOwnedBy(tx, source, command.userId)).preferred) preferredSource = source;
     }
-    const now = ctx.clock.now();
     const combination = combine(target, sources, ctx.limits.maxBalanceMinor, now);
     const results = await postSteps(tx, combination, operationId, now);
     if (preferredSource !== null) {
@@ -119,6 +128,7 @@ export function combineCards(ctx: AppContext, command: CombineCardsCommand): Pro
     return accepted({
       giftCardId: combination.target.publicId,
       balanceMinor: combination.target.balanceMinor,
+      availableMinor: availableMinor(combination.target),
       currency: combination.target.currency,
       sources: results,
       transactionId: operationId,

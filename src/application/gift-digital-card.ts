@@ -1,10 +1,11 @@
 import { CardEventType } from '../domain/card-event';
-import { assertSpendable } from '../domain/gift-card';
+import { assertNoHoldsOutstanding, assertSpendable, availableMinor } from '../domain/gift-card';
 import type { Minor } from '../domain/money';
 import { cardNotFound } from '../domain/errors';
 import { walletChanged } from './card-events';
 import { assertOwnedBy } from './card-ownership';
 import { runOnce, type Claim } from './idempotency';
+import { settleLocked } from './lapsed-holds';
 import { issuePurchasedCard } from './new-card';
 import { accepted, type Outcome } from './outcome';
 import { AccessRole, type AppContext, type TransactionScope } from './ports';
@@ -33,6 +34,8 @@ export interface GiftedCard {
   readonly passcode: string | null;
   readonly numberLast4: string;
   readonly balanceMinor: Minor;
+  /** A gifted card carries no holds: the whole balance is available. */
+  readonly availableMinor: Minor;
   readonly currency: string;
   /** The ISSUE entry of a new card; an existing card changes hands without moving money. */
   readonly transactionId: string | null;
@@ -80,6 +83,7 @@ async function giftNewCard(
     passcode: issued.passcode,
     numberLast4: issued.card.numberLast4,
     balanceMinor: issued.card.balanceMinor,
+    availableMinor: availableMinor(issued.card),
     currency: issued.card.currency,
     transactionId: issued.entry.publicId,
     recipientUserId,
@@ -97,16 +101,18 @@ async function handOverCard(
 ): Promise<Outcome<GiftedCard>> {
   // Lock the card before reading who owns it: a concurrent gift or combine of this card waits
   // here, so the sender's ownership cannot change between the check and the hand-over.
-  const card = await tx.cards.lockByPublicId(gift.giftCardId);
-  if (card === null) throw cardNotFound();
+  const row = await tx.cards.lockByPublicId(gift.giftCardId);
+  if (row === null) throw cardNotFound();
   // Claim before the ownership check: a concurrent duplicate must replay this gift, not be
   // refused because the sender no longer owns the card it gave away.
   const operationId = await claim();
-  await assertOwnedBy(tx, card, senderUserId);
+  await assertOwnedBy(tx, row, senderUserId);
+  const { card, now } = await settleLocked(ctx, tx, row);
   // A closed or lapsed card would be a gift of nothing the recipient could use.
-  assertSpendable(card, ctx.clock.now());
+  assertSpendable(card, now);
+  // The sender's authorizations would be captured from the recipient's card.
+  assertNoHoldsOutstanding(card);
   // The recipient starts alone: the sender's access and every share end with the hand-over.
-  const now = ctx.clock.now();
   await tx.access.revokeAll(card.id);
   await tx.access.insert({ cardId: card.id, userId: recipientUserId, role: AccessRole.OWNER, preferred: false }, now);
   tx.outbox.add(walletChanged(CardEventType.GIFTED, card, recipientUserId, operationId, now, senderUserId));
@@ -116,6 +122,7 @@ async function handOverCard(
     passcode: null,
     numberLast4: card.numberLast4,
     balanceMinor: card.balanceMinor,
+    availableMinor: availableMinor(card),
     currency: card.currency,
     transactionId: null,
     recipientUserId,

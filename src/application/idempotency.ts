@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { currentKeyScope } from '../call-caller';
 import { DomainError, ErrorReason } from '../domain/errors';
+import { operationReversed } from '../domain/reversal';
 import type { Outcome } from './outcome';
 import {
   IdempotencyKeyTaken,
@@ -11,7 +12,14 @@ import {
   type SealedReply,
   type TransactionScope,
 } from './ports';
-import { canonicalize, decodeResult, encodeResult, splitCardSecrets, withoutPasscodes } from './replay-codec';
+import {
+  canonicalize,
+  decodeResult,
+  encodeResult,
+  splitCardSecrets,
+  withAvailableBalances,
+  withoutPasscodes,
+} from './replay-codec';
 
 /** Which request a key guards: the operation's name and everything the caller sent but the key. */
 export interface IdempotentRequest {
@@ -75,7 +83,14 @@ export async function runOnce<R>(ctx: AppContext, request: IdempotentRequest, wo
         if (key !== null) {
           const now = ctx.clock.now();
           const expiresAt = new Date(now.getTime() + ctx.limits.idempotencyRetentionMs);
-          await tx.idempotency.claim({ key, fingerprint: fingerprint.current, operationId, now, expiresAt });
+          await tx.idempotency.claim({
+            key,
+            rpc: request.operation,
+            fingerprint: fingerprint.current,
+            operationId,
+            now,
+            expiresAt,
+          });
         }
         state.operationId = operationId;
         return operationId;
@@ -122,7 +137,13 @@ function expectedFingerprint(ctx: AppContext, record: IdempotencyRecord, fingerp
   return ctx.secrets.fingerprint(canonicalize({ operation, payload }), RecordFormat.LEGACY);
 }
 
+/**
+ * The first answer again, for the same request. A key whose call was reversed (or reserved as
+ * reversed before the call arrived) answers OPERATION_REVERSED instead, whatever is asked with it:
+ * a payment orchestrator that heard the first answer now would take a reversed payment for made.
+ */
 function replay(ctx: AppContext, record: IdempotencyRecord, fingerprint: RequestFingerprint): unknown {
+  if (record.sealedReversal !== null) throw operationReversed();
   if (!Buffer.from(record.fingerprint).equals(Buffer.from(expectedFingerprint(ctx, record, fingerprint)))) {
     throw new DomainError(
       ErrorReason.IDEMPOTENCY_KEY_REUSED,
@@ -132,7 +153,7 @@ function replay(ctx: AppContext, record: IdempotencyRecord, fingerprint: Request
   const { reply } = record;
   if (reply === null) throw new Error('committed idempotency record has no response');
   ctx.telemetry.idempotentReplay(fingerprint.request.operation);
-  const rest = decodeResult(ctx.secrets.openReply(reply.sealedReply, record.format));
+  const rest = withAvailableBalances(decodeResult(ctx.secrets.openReply(reply.sealedReply, record.format)));
   const { sealedSecrets, secretsExpireAt } = reply;
   // Past the window the reply still tells the outcome, with the card's number and passcode empty.
   if (sealedSecrets === null || secretsExpireAt === null || secretsExpireAt <= ctx.clock.now()) return rest;

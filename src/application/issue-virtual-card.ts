@@ -1,6 +1,6 @@
 import { CardEventType } from '../domain/card-event';
 import { invalidArgument } from '../domain/errors';
-import type { CardStatus } from '../domain/gift-card';
+import { availableMinor, type CardStatus } from '../domain/gift-card';
 import type { Minor } from '../domain/money';
 import { walletChanged } from './card-events';
 import { runOnce } from './idempotency';
@@ -23,6 +23,8 @@ export interface IssuedCard {
   readonly cardNumber: string;
   readonly passcode: string;
   readonly balanceMinor: Minor;
+  /** A new card has no holds: the whole balance is available. */
+  readonly availableMinor: Minor;
   readonly currency: string;
   readonly status: CardStatus;
   readonly transactionId: string;
@@ -54,6 +56,7 @@ export function issueVirtualCard(ctx: AppContext, command: IssueVirtualCardComma
       cardNumber: issued.cardNumber,
       passcode: issued.passcode,
       balanceMinor: issued.card.balanceMinor,
+      availableMinor: availableMinor(issued.card),
       currency: issued.card.currency,
       status: issued.card.status,
       transactionId: issued.entry.publicId,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GiftCard } from '../domain/gift-card';
+import { availableMinor, hasLapsedHolds, type GiftCard } from '../domain/gift-card';
 import type { EntryType, StoredLedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
 import { sourceTransactionUsed } from '../domain/errors';
@@ -15,6 +15,10 @@ export interface Posting {
   readonly operationId: string;
   readonly externalRef: string | null;
   readonly refundOfEntryId?: bigint;
+  /** The hold a capture's REDEEM entry settles. */
+  readonly hold?: { readonly id: bigint; readonly publicId: string };
+  /** The entry a REVERSAL undoes. */
+  readonly reversesEntryId?: bigint;
   readonly now: Date;
 }
 
@@ -25,6 +29,10 @@ export interface Posting {
  * a purchase funds once, whatever idempotency key it comes with.
  */
 export async function post(tx: TransactionScope, posting: Posting): Promise<StoredLedgerEntry> {
+  // A lapsed hold not yet recorded as expired would land after this entry in the card's history.
+  if (hasLapsedHolds(posting.card, posting.now)) {
+    throw new Error(`card ${posting.card.publicId} was posted to before its lapsed holds were settled`);
+  }
   let entry: StoredLedgerEntry;
   try {
     entry = await tx.ledger.append({
@@ -34,16 +42,19 @@ export async function post(tx: TransactionScope, posting: Posting): Promise<Stor
       type: posting.type,
       amountMinor: posting.amountMinor,
       balanceAfterMinor: posting.card.balanceMinor,
+      availableAfterMinor: availableMinor(posting.card),
       currency: posting.card.currency,
       externalRef: posting.externalRef,
       refundOfEntryId: posting.refundOfEntryId ?? null,
+      holdId: posting.hold?.id ?? null,
+      reversesEntryId: posting.reversesEntryId ?? null,
       createdAt: posting.now,
     });
   } catch (error) {
     if (error instanceof FundingReferenceUsed) throw sourceTransactionUsed(posting.externalRef ?? '');
     throw error;
   }
-  tx.outbox.add(balanceChanged(posting.card, entry));
+  tx.outbox.add(balanceChanged(posting.card, entry, posting.hold?.publicId ?? null));
   return entry;
 }
 

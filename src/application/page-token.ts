@@ -1,35 +1,45 @@
 import { invalidArgument, type DomainError } from '../domain/errors';
 import type { CardSecrets } from './ports';
 
-/** Where a listing stopped: the last internal card id shown to this user. */
-export interface PagePosition {
-  readonly userId: string;
-  readonly afterCardId: bigint;
+/**
+ * What a page token belongs to: the listing (its purpose, which also tells a future format from
+ * this one) and what it lists (a user's cards, one card's history with one filter). A token is
+ * only ever followed within the scope it was written for.
+ */
+export interface PageScope {
+  readonly purpose: string;
+  readonly scope: string;
+  /** Named when a token from another scope is refused, e.g. "user_id". */
+  readonly scopeName: string;
 }
 
-/** Tells a page token from any other sealed payload, and a future format from this one. */
-const TOKEN_PURPOSE = 'ListGiftCards/v1';
-const CARD_ID = /^[1-9]\d{0,18}$/;
-const MAX_CARD_ID = 2n ** 63n - 1n;
+const ID = /^(0|[1-9]\d{0,18})$/;
+const MAX_ID = 2n ** 63n - 1n;
 
 /**
- * Page tokens are sealed with AES-GCM: opaque, because internal card ids never leave the service,
- * and tamper-evident, because a forged position must be refused rather than followed.
+ * Page tokens are sealed with AES-GCM: opaque, because internal ids never leave the service, and
+ * tamper-evident, because a forged position must be refused rather than followed. The position is
+ * the internal ids where the page stopped, in the listing's own order.
  */
-export function writePageToken(secrets: CardSecrets, position: PagePosition): string {
-  const body = JSON.stringify({ p: TOKEN_PURPOSE, u: position.userId, a: position.afterCardId.toString() });
+export function writePageToken(secrets: CardSecrets, scope: PageScope, position: readonly bigint[]): string {
+  const body = JSON.stringify({ p: scope.purpose, s: scope.scope, a: position.map((id) => id.toString()) });
   return Buffer.from(secrets.sealPageToken(Buffer.from(body, 'utf8'))).toString('base64url');
 }
 
-/** The card id to continue after; INVALID_ARGUMENT for anything this service did not issue to this user. */
-export function readPageToken(secrets: CardSecrets, token: string, userId: string): bigint {
-  const position = openToken(secrets, token);
-  if (position === null) throw invalidPageToken('is not a page token issued by this service');
-  if (position.userId !== userId) throw invalidPageToken('was issued for another userId');
-  return position.afterCardId;
+/** The position to continue after; INVALID_ARGUMENT for anything this service did not issue for this scope. */
+export function readPageToken(secrets: CardSecrets, token: string, scope: PageScope, length: number): bigint[] {
+  const opened = openToken(secrets, token, scope.purpose, length);
+  if (opened === null) throw invalidPageToken('is not a page token issued by this service');
+  if (opened.scope !== scope.scope) throw invalidPageToken(`was issued for another ${scope.scopeName}`);
+  return opened.position;
 }
 
-function openToken(secrets: CardSecrets, token: string): PagePosition | null {
+function openToken(
+  secrets: CardSecrets,
+  token: string,
+  purpose: string,
+  length: number,
+): { scope: string; position: bigint[] } | null {
   let parsed: unknown;
   try {
     const sealed = Buffer.from(token, 'base64url');
@@ -40,10 +50,14 @@ function openToken(secrets: CardSecrets, token: string): PagePosition | null {
     return null;
   }
   if (parsed === null || typeof parsed !== 'object') return null;
-  const { p, u, a } = parsed as Record<string, unknown>;
-  if (p !== TOKEN_PURPOSE || typeof u !== 'string' || typeof a !== 'string' || !CARD_ID.test(a)) return null;
-  const afterCardId = BigInt(a);
-  return afterCardId > MAX_CARD_ID ? null : { userId: u, afterCardId };
+  const { p, s, a } = parsed as Record<string, unknown>;
+  if (p !== purpose || typeof s !== 'string' || !Array.isArray(a) || a.length !== length) return null;
+  const position: bigint[] = [];
+  for (const id of a as unknown[]) {
+    if (typeof id !== 'string' || !ID.test(id) || BigInt(id) > MAX_ID) return null;
+    position.push(BigInt(id));
+  }
+  return { scope: s, position };
 }
 
 function invalidPageToken(description: string): DomainError {

@@ -1,11 +1,14 @@
+import type { ActivityPosition, ActivityType, CardActivity } from '../domain/card-activity';
 import type { CardEvent } from '../domain/card-event';
 import type { GiftCard } from '../domain/gift-card';
+import type { Hold, HoldPolicy } from '../domain/hold';
+import type { HoldEvent } from '../domain/hold-event';
 import type { LedgerEntry, StoredLedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
 import type { LockoutPolicy, PasscodeFailures } from '../domain/passcode-lockout';
 
-/** A card about to be inserted: everything but the row id, plus the keyed hash of its number. */
-export interface NewGiftCard extends Omit<GiftCard, 'id'> {
+/** A card about to be inserted: everything but the row id and holds, plus the keyed hash of its number. */
+export interface NewGiftCard extends Omit<GiftCard, 'id' | 'holds'> {
   readonly numberHash: Uint8Array;
 }
 
@@ -19,8 +22,24 @@ export interface GiftCardRepository {
   /** A plain read, for answers and for finding ids to lock; never the base of a new balance. */
   findByPublicId(publicId: string): Promise<GiftCard | null>;
   findById(id: bigint): Promise<GiftCard | null>;
-  /** Writes the card's mutable state: balance, status, successor. */
+  /** Writes the card's mutable state: balance, status, successor, hold tally. */
   save(card: GiftCard, now: Date): Promise<void>;
+}
+
+export interface HoldRepository {
+  insert(hold: Omit<Hold, 'id'>): Promise<Hold>;
+  /** A plain read: a hold's card never changes, so this finds the card to lock, or a closed hold's state. */
+  findByPublicId(publicId: string): Promise<Hold | null>;
+  /** The card's holds still ACTIVE in storage. The caller holds the card's lock, under which alone they change. */
+  listOpen(cardId: bigint): Promise<Hold[]>;
+  /** Writes a hold's closing: captured, voided or expired, and when. */
+  close(holds: readonly Hold[]): Promise<void>;
+  /** Appends to the card's history; each event is placed after the card's latest ledger entry at that moment. */
+  recordEvents(events: readonly HoldEvent[]): Promise<void>;
+  /** Cards with holds past their expire time still ACTIVE, the longest lapsed first: the sweeper's work. */
+  findCardsWithLapsedHolds(now: Date, limit: number): Promise<bigint[]>;
+  /** Every hold ever placed on the card, whatever became of it. */
+  countForCard(cardId: bigint): Promise<number>;
 }
 
 export interface LedgerRepository {
@@ -28,8 +47,27 @@ export interface LedgerRepository {
   append(entry: LedgerEntry): Promise<StoredLedgerEntry>;
   /** Locks one entry: refunds of the same redemption serialize on it. */
   lockByPublicId(publicId: string): Promise<StoredLedgerEntry | null>;
-  /** The total already refunded against a redemption entry, as a positive amount. */
-  sumRefunds(redemptionEntryId: bigint): Promise<Minor>;
+  /** What refunds and a reversal already gave back of a redemption entry, as a positive amount. */
+  sumGivenBack(redemptionEntryId: bigint): Promise<Minor>;
+  countForCard(cardId: bigint): Promise<number>;
+}
+
+/** A card's history, read a page at a time from the newest end; plain reads of append-only rows. */
+export interface HistoryRepository {
+  /** Up to `limit` of the card's ledger entries before the position (all when null), newest first. */
+  entriesBefore(
+    cardId: bigint,
+    before: ActivityPosition | null,
+    type: ActivityType | null,
+    limit: number,
+  ): Promise<CardActivity[]>;
+  /** Up to `limit` of the card's hold events before the position (all when null), newest first. */
+  eventsBefore(
+    cardId: bigint,
+    before: ActivityPosition | null,
+    type: ActivityType | null,
+    limit: number,
+  ): Promise<CardActivity[]>;
 }
 
 /**
@@ -51,8 +89,12 @@ export interface SealedReply {
 export interface IdempotencyRecord {
   readonly format: RecordFormat;
   readonly fingerprint: Uint8Array;
-  /** Null while the claiming transaction is open (never seen committed). */
+  /** Null while the claiming transaction is open, and for a key a reversal reserved before any call claimed it. */
   readonly reply: SealedReply | null;
+  /** The RPC that claimed the key ('Redeem', ...); null on records written before reversals existed. */
+  readonly rpc: string | null;
+  /** The reversal's answer, once the key's call was reversed (or the key reserved as reversed). */
+  readonly sealedReversal: Uint8Array | null;
 }
 
 /** A key as one caller sent it: two callers' equal keys are different keys (SPEC §12). */
@@ -64,6 +106,8 @@ export interface ScopedKey {
 /** A request's hold on its key, inserted in the transaction that does the work. */
 export interface IdempotencyClaim {
   readonly key: ScopedKey;
+  /** The RPC claiming it: a reversal names the operation it undoes, and must name this one. */
+  readonly rpc: string;
   readonly fingerprint: Uint8Array;
   /** The operation id every ledger entry of the request carries: from the key, its entries are found. */
   readonly operationId: string;
@@ -76,6 +120,21 @@ export interface IdempotencyRepository {
   /** Inserts the claim, in the current record format; throws IdempotencyKeyTaken when the key is held. */
   claim(claim: IdempotencyClaim): Promise<void>;
   complete(key: ScopedKey, reply: SealedReply): Promise<void>;
+  /** Locks a stored record (SELECT ... FOR UPDATE) for a reversal to read and mark under the lock. */
+  lockStored(key: ScopedKey): Promise<IdempotencyRecord | null>;
+  /** Records the reversal of the key's call, and keeps the key until at least expiresAt. */
+  markReversed(key: ScopedKey, sealedReversal: Uint8Array, now: Date, expiresAt: Date): Promise<void>;
+  /**
+   * Claims a key no call has claimed, as reversed from the start, so a late call with it is
+   * refused; throws IdempotencyKeyTaken when a call holds or held it. It names no operation id:
+   * nothing was applied under it.
+   */
+  reserveReversed(reservation: ReversedKey): Promise<void>;
+}
+
+/** A key reserved by a reversal that found no call: the RPC named, and the reversal's answer. */
+export interface ReversedKey extends Omit<IdempotencyClaim, 'operationId'> {
+  readonly sealedReversal: Uint8Array;
 }
 
 /** Wrong passcodes per card number hash, whether or not a card has that number. */
@@ -160,6 +219,8 @@ export interface TransactionScope {
    * may undo, such as a wrong passcode that was judged.
    */
   shieldFromDeadline(): void;
+  readonly holds: HoldRepository;
+  readonly history: HistoryRepository;
 }
 
 export interface UnitOfWork {
@@ -199,6 +260,7 @@ export interface Limits {
   readonly idempotencyRetentionMs: number;
   /** How long a stored reply keeps a new card's number and passcode for replay. */
   readonly cardSecretReplayWindowMs: number;
+  readonly holds: HoldPolicy;
 }
 
 /** What operations tell the operators' metrics (observability/); a no-op when metrics are off. */

@@ -1,4 +1,4 @@
-import { assertSpendable } from '../domain/gift-card';
+import { assertSpendable, availableMinor } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
 import { redeem as takeFromCard } from '../domain/redemption';
@@ -22,6 +22,7 @@ export interface RedeemResult {
   readonly giftCardId: string;
   readonly redeemedMinor: Minor;
   readonly balanceMinor: Minor;
+  readonly availableMinor: Minor;
   readonly currency: string;
   readonly partial: boolean;
 }
@@ -33,22 +34,24 @@ export function redeem(ctx: AppContext, command: RedeemCommand): Promise<RedeemR
     const located = await lockReferencedCard(ctx, tx, command.card);
     if (!located.ok) return rejected(located.error);
     const operationId = await claim();
-    assertSpendable(located.value, ctx.clock.now());
-    assertSameCurrency(located.value.currency, command.currency);
-    const redemption = takeFromCard(located.value, command.amountMinor, command.allowPartial);
+    const { card, now } = located.value;
+    assertSpendable(card, now);
+    assertSameCurrency(card.currency, command.currency);
+    const redemption = takeFromCard(card, command.amountMinor, command.allowPartial);
     const entry = await saveAndPost(tx, {
       card: redemption.card,
       type: EntryType.REDEEM,
       amountMinor: -redemption.takenMinor,
       operationId,
       externalRef: command.orderId,
-      now: ctx.clock.now(),
+      now,
     });
     return accepted({
       transactionId: entry.publicId,
       giftCardId: redemption.card.publicId,
       redeemedMinor: redemption.takenMinor,
       balanceMinor: redemption.card.balanceMinor,
+      availableMinor: availableMinor(redemption.card),
       currency: redemption.card.currency,
       partial: redemption.partial,
     });

@@ -1,5 +1,5 @@
 import { DomainError, ErrorReason } from '../domain/errors';
-import { assertActive, credit } from '../domain/gift-card';
+import { assertActive, availableMinor, credit } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
 import { lockBalanceHolder } from './balance-holder';
@@ -22,6 +22,7 @@ export interface RefundResult {
   readonly giftCardId: string;
   readonly refundedMinor: Minor;
   readonly balanceMinor: Minor;
+  readonly availableMinor: Minor;
   readonly currency: string;
   readonly redeemedGiftCardId: string;
   /** The redeemed card had passed its balance on, and the refund followed it. */
@@ -47,16 +48,16 @@ export function refund(ctx: AppContext, command: RefundCommand): Promise<RefundR
       });
     }
     assertSameCurrency(redemption.currency, command.currency);
-    const refundableMinor = -redemption.amountMinor - (await tx.ledger.sumRefunds(redemption.id));
+    // A reversal gives back whatever no refund had, so a reversed redemption has nothing left.
+    const refundableMinor = -redemption.amountMinor - (await tx.ledger.sumGivenBack(redemption.id));
     if (command.amountMinor > refundableMinor) {
       throw new DomainError(ErrorReason.REFUND_EXCEEDS_REDEMPTION, 'refund exceeds what the redemption took', {
         refundable: refundableMinor.toString(),
         requested: command.amountMinor.toString(),
       });
     }
-    const holder = await lockBalanceHolder(tx, redemption.cardId);
+    const { card: holder, now } = await lockBalanceHolder(ctx, tx, redemption.cardId);
     assertActive(holder);
-    const now = ctx.clock.now();
     const card = credit(holder, command.amountMinor, ctx.limits.maxBalanceMinor);
     const entry = await saveAndPost(tx, {
       card,
@@ -73,6 +74,7 @@ export function refund(ctx: AppContext, command: RefundCommand): Promise<RefundR
       giftCardId: card.publicId,
       refundedMinor: command.amountMinor,
       balanceMinor: card.balanceMinor,
+      availableMinor: availableMinor(card),
       currency: card.currency,
       redeemedGiftCardId: redeemedCard?.publicId ?? '',
       redirected: card.id !== redemption.cardId,

@@ -1,8 +1,7 @@
-import { assertSpendable, credit } from '../domain/gift-card';
+import { assertSpendable, availableMinor, credit } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
-import type { CardReference } from './card-reference';
-import { lockReferencedCard } from './card-reference';
+import { lockReferencedCard, type CardReference } from './card-reference';
 import { runOnce } from './idempotency';
 import { saveAndPost } from './ledger-posting';
 import { accepted, rejected } from './outcome';
@@ -20,6 +19,7 @@ export interface ReloadResult {
   readonly transactionId: string;
   readonly giftCardId: string;
   readonly balanceMinor: Minor;
+  readonly availableMinor: Minor;
   readonly currency: string;
 }
 
@@ -29,10 +29,10 @@ export function reload(ctx: AppContext, command: ReloadCommand): Promise<ReloadR
     const located = await lockReferencedCard(ctx, tx, command.card);
     if (!located.ok) return rejected(located.error);
     const operationId = await claim();
-    const now = ctx.clock.now();
-    assertSpendable(located.value, now);
-    assertSameCurrency(located.value.currency, command.currency);
-    const card = credit(located.value, command.amountMinor, ctx.limits.maxBalanceMinor);
+    const { now } = located.value;
+    assertSpendable(located.value.card, now);
+    assertSameCurrency(located.value.card.currency, command.currency);
+    const card = credit(located.value.card, command.amountMinor, ctx.limits.maxBalanceMinor);
     const entry = await saveAndPost(tx, {
       card,
       type: EntryType.RELOAD,
@@ -45,6 +45,7 @@ export function reload(ctx: AppContext, command: ReloadCommand): Promise<ReloadR
       transactionId: entry.publicId,
       giftCardId: card.publicId,
       balanceMinor: card.balanceMinor,
+      availableMinor: availableMinor(card),
       currency: card.currency,
     });
   });

@@ -80,3 +80,21 @@ export function splitCardSecrets(reply: unknown): { readonly rest: unknown; read
   const emptied = Object.fromEntries(Object.keys(secrets).map((field) => [field, '']));
   return { rest: { ...fields, ...emptied }, secrets };
 }
+
+/**
+ * Results stored before holds existed carry balances without available balances. No card had a
+ * hold then, so each available balance is its balance: filled in on replay, a retry of a call made
+ * before the upgrade gets today's shape of answer rather than a field the wire cannot encode.
+ */
+export function withAvailableBalances(result: unknown): unknown {
+  if (result === null || typeof result !== 'object') return result;
+  const stored = result as Record<string, unknown>;
+  const filled: Record<string, unknown> = {};
+  if (typeof stored.balanceMinor === 'bigint' && !('availableMinor' in stored)) {
+    filled.availableMinor = stored.balanceMinor;
+  }
+  if (typeof stored.sourceBalanceMinor === 'bigint' && !('sourceAvailableMinor' in stored)) {
+    filled.sourceAvailableMinor = stored.sourceBalanceMinor;
+  }
+  return { ...stored, ...filled };
+}

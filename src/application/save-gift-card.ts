@@ -31,7 +31,7 @@ export function saveGiftCard(ctx: AppContext, command: SaveGiftCardCommand): Pro
       passcode: command.passcode,
     });
     if (!located.ok) return rejected(located.error);
-    const card = located.value;
+    const { card } = located.value;
     const owner = await tx.access.findOwner(card.id);
     // Returned, not thrown: the right passcode was given, and resetting the card's count of wrong
     // ones must commit even though the save is refused.

@@ -12,6 +12,10 @@ export const CardEventType = {
   TRANSFERRED_IN: 'TRANSFERRED_IN',
   COMBINED_OUT: 'COMBINED_OUT',
   COMBINED_IN: 'COMBINED_IN',
+  REVERSED: 'REVERSED',
+  HOLD_PLACED: 'HOLD_PLACED',
+  HOLD_VOIDED: 'HOLD_VOIDED',
+  HOLD_EXPIRED: 'HOLD_EXPIRED',
   STATUS_CHANGED: 'STATUS_CHANGED',
   SAVED: 'SAVED',
   SHARED: 'SHARED',
@@ -33,6 +37,7 @@ export const EVENT_OF_ENTRY: Readonly<Record<EntryType, CardEventType>> = {
   [EntryType.TRANSFER_IN]: CardEventType.TRANSFERRED_IN,
   [EntryType.COMBINE_OUT]: CardEventType.COMBINED_OUT,
   [EntryType.COMBINE_IN]: CardEventType.COMBINED_IN,
+  [EntryType.REVERSAL]: CardEventType.REVERSED,
 };
 
 /**

@@ -1,5 +1,5 @@
 import { DomainError, ErrorReason } from './errors';
-import { assertSpendable, CardStatus, credit, retire, type GiftCard } from './gift-card';
+import { assertNoHoldsOutstanding, assertSpendable, CardStatus, credit, retire, type GiftCard } from './gift-card';
 import type { Minor } from './money';
 
 /**
@@ -35,8 +35,9 @@ function aboutCard<T>(card: GiftCard, rule: () => T): T {
 
 /**
  * Moves every source's balance to the target. All-or-nothing: every card must be spendable and
- * in the target's currency, and the target must stay within the maximum balance, or nothing is
- * decided. An empty source is allowed: it is retired like the others, so refunds of what was
+ * in the target's currency, no source may have active holds (they were promised its money; the
+ * target's holds stay as they are), and the target must stay within the maximum balance, or
+ * nothing is decided. An empty source is allowed: it is retired like the others, so refunds of what was
  * once spent from it follow it to the target.
  */
 export function combine(
@@ -59,6 +60,7 @@ export function combine(
     aboutCard(source, () => {
       assertSpendable(source, now);
     });
+    assertNoHoldsOutstanding(source);
     if (source.currency !== target.currency) {
       throw new DomainError(
         ErrorReason.CURRENCY_MISMATCH,

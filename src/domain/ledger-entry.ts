@@ -9,6 +9,8 @@ export const EntryType = {
   TRANSFER_IN: 'TRANSFER_IN',
   COMBINE_OUT: 'COMBINE_OUT',
   COMBINE_IN: 'COMBINE_IN',
+  /** Undoes an entry whose call was reversed (ReverseOperation): the opposite amount, once. */
+  REVERSAL: 'REVERSAL',
 } as const;
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];
 
@@ -23,11 +25,17 @@ export interface LedgerEntry {
   /** Signed: credits positive, debits negative. */
   readonly amountMinor: Minor;
   readonly balanceAfterMinor: Minor;
+  /** The balance after less the card's active holds then. */
+  readonly availableAfterMinor: Minor;
   readonly currency: string;
   /** The caller's reference: the funding purchase, the order, the cancellation. */
   readonly externalRef: string | null;
   /** For a refund, the internal id of the redemption entry it gives back. */
   readonly refundOfEntryId: bigint | null;
+  /** For a capture's REDEEM entry, the internal id of the hold it captured. */
+  readonly holdId: bigint | null;
+  /** For a REVERSAL, the internal id of the entry it undoes. */
+  readonly reversesEntryId: bigint | null;
   readonly createdAt: Date;
 }
 

@@ -1,21 +1,30 @@
-import { debit, insufficientFunds, type GiftCard } from './gift-card';
+import { availableMinor, debit, insufficientFunds, type GiftCard } from './gift-card';
 import type { Minor } from './money';
 
-export interface Redemption {
-  readonly card: GiftCard;
+/** What a redemption or an authorization may take from the available balance. */
+export interface Take {
   readonly takenMinor: Minor;
   readonly partial: boolean;
 }
 
 /**
- * Takes the amount off the card. With allowPartial, a short balance is taken whole instead of
- * refusing; an empty card still refuses, since a redemption of nothing is no redemption.
+ * How much of the amount the card's available balance covers. With allowPartial, a short
+ * available balance is taken whole instead of refusing; an empty one still refuses, since taking
+ * nothing is no redemption (nor a hold).
  */
+export function takeAvailable(card: GiftCard, amountMinor: Minor, allowPartial: boolean): Take {
+  const available = availableMinor(card);
+  if (available >= amountMinor) return { takenMinor: amountMinor, partial: false };
+  if (!allowPartial || available === 0n) throw insufficientFunds(card, amountMinor);
+  return { takenMinor: available, partial: true };
+}
+
+export interface Redemption extends Take {
+  readonly card: GiftCard;
+}
+
+/** Takes the amount (or, with allowPartial, what is available) off the card. */
 export function redeem(card: GiftCard, amountMinor: Minor, allowPartial: boolean): Redemption {
-  if (card.balanceMinor >= amountMinor) {
-    return { card: debit(card, amountMinor), takenMinor: amountMinor, partial: false };
-  }
-  if (!allowPartial || card.balanceMinor === 0n) throw insufficientFunds(card, amountMinor);
-  const takenMinor = card.balanceMinor;
-  return { card: debit(card, takenMinor), takenMinor, partial: true };
+  const take = takeAvailable(card, amountMinor, allowPartial);
+  return { ...take, card: debit(card, take.takenMinor) };
 }

@@ -1,9 +1,11 @@
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { CardAccessEntity } from './entities/card-access.entity';
+import { CardHoldEntity } from './entities/card-hold.entity';
 import { EventOutboxEntity } from './entities/event-outbox.entity';
 import { GiftCardEntity } from './entities/gift-card.entity';
 import { IdempotencyRecordEntity } from './entities/idempotency-record.entity';
+import { HoldEventEntity } from './entities/hold-event.entity';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity';
 import { PasscodeFailureEntity } from './entities/passcode-failure.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
@@ -11,6 +13,8 @@ import { UniqueFundingReference1764100000000 } from './migrations/1764100000000-
 import { PasscodeFailures1764100001000 } from './migrations/1764100001000-passcode-failures';
 import { IdempotencyRecordFormat1764100002000 } from './migrations/1764100002000-idempotency-record-format';
 import { IdempotencyKeyPerCaller1764200000000 } from './migrations/1764200000000-idempotency-key-per-caller';
+import { CardHolds1764300000000 } from './migrations/1764300000000-card-holds';
+import { Reversals1764300000100 } from './migrations/1764300000100-reversals';
 import { EventOutbox1764500000000 } from './migrations/1764500000000-event-outbox';
 import { IdempotencyOperationId1764600000000 } from './migrations/1764600000000-idempotency-operation-id';
 
@@ -27,6 +31,8 @@ export const entities = [
   CardAccessEntity,
   PasscodeFailureEntity,
   EventOutboxEntity,
+  CardHoldEntity,
+  HoldEventEntity,
 ];
 export const migrations = [
   InitialSchema1764000000000,
@@ -34,6 +40,8 @@ export const migrations = [
   PasscodeFailures1764100001000,
   IdempotencyRecordFormat1764100002000,
   IdempotencyKeyPerCaller1764200000000,
+  CardHolds1764300000000,
+  Reversals1764300000100,
   EventOutbox1764500000000,
   IdempotencyOperationId1764600000000,
 ];

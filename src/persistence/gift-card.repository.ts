@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { CardStatus, GiftCard } from '../domain/gift-card';
+import { NO_HOLDS, type CardStatus, type GiftCard, type HoldTally } from '../domain/gift-card';
 import { CardNumberTaken, type GiftCardRepository, type NewGiftCard } from '../application/ports';
 import { GiftCardEntity } from './entities/gift-card.entity';
 import { insertIdOf } from './inserted-id';
@@ -17,7 +17,12 @@ export function toDomain(row: GiftCardEntity): GiftCard {
     status: row.status as CardStatus,
     expiresAt: row.expiresAt,
     successorCardId: row.successorCardId,
+    holds: tallyOf(row.heldMinor, row.openHolds, row.nextHoldExpiresAt),
   };
+}
+
+function tallyOf(heldMinor: bigint, count: number, nextExpiresAt: Date | null): HoldTally {
+  return count === 0 ? NO_HOLDS : { heldMinor, count, nextExpiresAt };
 }
 
 /*
@@ -26,7 +31,8 @@ export function toDomain(row: GiftCardEntity): GiftCard {
  * the server's CPU per redemption (docs/benchmarks.md). Same columns, values and locks as before.
  */
 const CARD_COLUMNS =
-  'id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, successor_card_id';
+  'id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, successor_card_id, ' +
+  'held_minor, open_holds, next_hold_expires_at';
 
 /** A gift_card row as mysql2 returns it: BIGINT as decimal strings, DATETIME(3) as Date. */
 interface GiftCardRow {
@@ -39,6 +45,9 @@ interface GiftCardRow {
   readonly status: string;
   readonly expires_at: Date | null;
   readonly successor_card_id: string | null;
+  readonly held_minor: string;
+  readonly open_holds: number;
+  readonly next_hold_expires_at: Date | null;
 }
 
 function fromRow(row: GiftCardRow): GiftCard {
@@ -52,6 +61,7 @@ function fromRow(row: GiftCardRow): GiftCard {
     status: row.status as CardStatus,
     expiresAt: row.expires_at,
     successorCardId: row.successor_card_id === null ? null : BigInt(row.successor_card_id),
+    holds: tallyOf(BigInt(row.held_minor), row.open_holds, row.next_hold_expires_at),
   };
 }
 
@@ -96,6 +106,8 @@ export class TypeOrmGiftCardRepository implements GiftCardRepository {
       status: card.status,
       expiresAt: card.expiresAt,
       successorCardId: card.successorCardId,
+      // A new card starts without holds: the columns' defaults.
+      holds: NO_HOLDS,
     };
   }
 
@@ -123,8 +135,18 @@ export class TypeOrmGiftCardRepository implements GiftCardRepository {
 
   async save(card: GiftCard, now: Date): Promise<void> {
     await this.manager.query(
-      'UPDATE gift_card SET balance_minor = ?, status = ?, successor_card_id = ?, updated_at = ? WHERE id = ?',
-      [card.balanceMinor.toString(), card.status, card.successorCardId?.toString() ?? null, now, card.id.toString()],
+      `UPDATE gift_card SET balance_minor = ?, status = ?, successor_card_id = ?, held_minor = ?, open_holds = ?,
+         next_hold_expires_at = ?, updated_at = ? WHERE id = ?`,
+      [
+        card.balanceMinor.toString(),
+        card.status,
+        card.successorCardId?.toString() ?? null,
+        card.holds.heldMinor.toString(),
+        card.holds.count,
+        card.holds.nextExpiresAt,
+        now,
+        card.id.toString(),
+      ],
     );
   }
 

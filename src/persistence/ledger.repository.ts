@@ -18,9 +18,12 @@ function toDomain(row: LedgerEntryEntity): StoredLedgerEntry {
     type: row.entryType as EntryType,
     amountMinor: row.amountMinor,
     balanceAfterMinor: row.balanceAfterMinor,
+    availableAfterMinor: row.availableAfterMinor ?? row.balanceAfterMinor,
     currency: row.currency,
     externalRef: row.externalRef,
     refundOfEntryId: row.refundOfEntryId,
+    holdId: row.holdId,
+    reversesEntryId: row.reversesEntryId,
     createdAt: row.createdAt,
   };
 }
@@ -34,7 +37,8 @@ export class TypeOrmLedgerRepository implements LedgerRepository {
     try {
       inserted = await this.manager.query(
         `INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor,
-           currency, external_ref, refund_of_entry_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           available_after_minor, currency, external_ref, refund_of_entry_id, hold_id, reverses_entry_id, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           entry.publicId,
           entry.cardId.toString(),
@@ -42,9 +46,12 @@ export class TypeOrmLedgerRepository implements LedgerRepository {
           entry.type,
           entry.amountMinor.toString(),
           entry.balanceAfterMinor.toString(),
+          entry.availableAfterMinor.toString(),
           entry.currency,
           entry.externalRef,
           entry.refundOfEntryId?.toString() ?? null,
+          entry.holdId?.toString() ?? null,
+          entry.reversesEntryId?.toString() ?? null,
           entry.createdAt,
         ],
       );
@@ -64,15 +71,19 @@ export class TypeOrmLedgerRepository implements LedgerRepository {
     return row === null ? null : toDomain(row);
   }
 
-  async sumRefunds(redemptionEntryId: bigint): Promise<Minor> {
+  async sumGivenBack(redemptionEntryId: bigint): Promise<Minor> {
     const result = await this.manager
       .createQueryBuilder(LedgerEntryEntity, 'entry')
       .select('COALESCE(SUM(entry.amountMinor), 0)', 'total')
-      .where('entry.refundOfEntryId = :id AND entry.entryType = :type', {
+      .where('(entry.refundOfEntryId = :id AND entry.entryType = :refund) OR entry.reversesEntryId = :id', {
         id: redemptionEntryId.toString(),
-        type: EntryType.REFUND,
+        refund: EntryType.REFUND,
       })
       .getRawOne<{ total: string | number }>();
     return BigInt(result?.total ?? 0);
+  }
+
+  countForCard(cardId: bigint): Promise<number> {
+    return this.manager.countBy(LedgerEntryEntity, { cardId });
   }
 }

@@ -4,7 +4,9 @@ import { currentWorkDeadline } from '../call-deadline';
 import { concurrencyConflict, databaseUnavailable, DomainError, overloaded } from '../domain/errors';
 import type { TransactionScope, UnitOfWork } from '../application/ports';
 import { TypeOrmCardAccessRepository } from './card-access.repository';
+import { TypeOrmHoldRepository } from './card-hold.repository';
 import { DISABLED_OUTBOX, TypeOrmOutboxRepository, type EventEncoder } from './event-outbox.repository';
+import { TypeOrmHistoryRepository } from './history.repository';
 import { TypeOrmGiftCardRepository } from './gift-card.repository';
 import { TypeOrmIdempotencyRepository } from './idempotency.repository';
 import { TypeOrmLedgerRepository } from './ledger.repository';
@@ -52,6 +54,8 @@ function scopeOf(manager: EntityManager, encode: EventEncoder | undefined, attem
     passcodeFailures: new TypeOrmPasscodeFailureRepository(manager),
     outbox: encode === undefined ? DISABLED_OUTBOX : new TypeOrmOutboxRepository(manager, encode),
     shieldFromDeadline: () => attempt?.shield(),
+    holds: new TypeOrmHoldRepository(manager),
+    history: new TypeOrmHistoryRepository(manager),
   };
 }
 

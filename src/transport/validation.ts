@@ -2,6 +2,7 @@ import { isLuhnValid } from '../domain/card-number';
 import { invalidArgument, type FieldViolation } from '../domain/errors';
 import { isKnownCurrency } from '../domain/money';
 import type { CardReference } from '../application/card-reference';
+import type { Duration } from '../../gen/google/protobuf/duration';
 
 /** SPEC §5: an idempotency key is 1 to 64 printable characters. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 64;
@@ -11,6 +12,8 @@ export const MAX_USER_ID_LENGTH = 128;
 /** AIP-158 list paging: 0 asks for the default; more than the maximum is refused, not clamped. */
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
+/** A hold shorter than this would lapse while its answer is still on the wire. */
+export const MIN_HOLD_DURATION_MS = 1_000;
 /** Page tokens this service writes are about 100 characters; anything far longer is not one. */
 const MAX_PAGE_TOKEN_LENGTH = 512;
 /** DATETIME holds years up to 9999; later instants cannot be stored. */
@@ -133,6 +136,22 @@ export class RequestFields {
       return null;
     }
     return value;
+  }
+
+  /**
+   * A google.protobuf.Duration from minMs to maxMs, as whole milliseconds (what the database
+   * stores; a sub-millisecond rest is dropped). Unset is null: the caller's default applies.
+   */
+  optionalDuration(field: string, value: Duration | undefined, minMs: number, maxMs: number): number | null {
+    if (value === undefined) return null;
+    const { seconds, nanos } = value;
+    const wellFormed = seconds >= 0n && Number.isInteger(nanos) && nanos >= 0 && nanos < 1_000_000_000;
+    const ms = wellFormed ? seconds * 1_000n + BigInt(Math.trunc(nanos / 1_000_000)) : -1n;
+    if (ms < BigInt(minMs) || ms > BigInt(maxMs)) {
+      this.violation(field, `must be from ${minMs / 1_000} s to ${maxMs / 1_000} s`);
+      return null;
+    }
+    return Number(ms);
   }
 
   /** Exactly one of the two ways to name a card (SPEC §2). */

@@ -53,6 +53,11 @@ beforeAll(async () => {
     EVENTS_POLL_INTERVAL_MS: '100',
     EVENTS_PUBLISH_TIMEOUT_MS: '1500',
     EVENTS_MAX_BACKOFF_MS: '500',
+    // Two instances of one service: each must verify the other's cards and open its sealed replies
+    // (a retry, or a reversal, may land on either).
+    CARD_NUMBER_INDEX_KEY: randomBytes(32).toString('hex'),
+    PASSCODE_HASH_KEY: randomBytes(32).toString('hex'),
+    RESPONSE_SEALING_KEY: randomBytes(32).toString('hex'),
   };
   instances.push(await ServiceUnderTest.start({ env }), await ServiceUnderTest.start({ env }));
   // Bound before anything is published: a durable queue each, as two consuming services would have.
@@ -61,7 +66,7 @@ beforeAll(async () => {
     await EventTap.open(exchange, {
       url: broker.url,
       durable: true,
-      bindingKeys: ['giftcard.balance.*', 'giftcard.status.*', 'giftcard.wallet.*'],
+      bindingKeys: ['giftcard.balance.*', 'giftcard.status.*', 'giftcard.wallet.*', 'giftcard.hold.*'],
     }),
   );
   admin = await rawConnection();

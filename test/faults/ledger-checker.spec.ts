@@ -1,5 +1,5 @@
 import { judgeLedger, type CheckReport } from './support/checker';
-import type { CardRow, EntryRow } from './support/ledger-snapshot';
+import type { CardRow, EntryRow, HoldRow, LedgerSnapshot } from './support/ledger-snapshot';
 import type { BalanceEffect } from './support/planned-call';
 import type { CallOutcome, CallRecord } from './support/workload';
 
@@ -15,6 +15,15 @@ interface Posting {
   readonly type: string;
   readonly amount: bigint;
   readonly ref?: string;
+  /** A REVERSAL: the id of the posting it undoes. */
+  readonly reverses?: string;
+  /** A capture's REDEEM: the hold it captured. */
+  readonly hold?: bigint;
+}
+
+/** A hold on a card of the snapshot, by the card's public id. */
+interface HoldPosting extends Omit<HoldRow, 'cardId'> {
+  readonly card: string;
 }
 
 /** Each call's key, stored with the operation it ran: what idempotency_record holds after an honest run. */
@@ -27,10 +36,16 @@ const CLAIMS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Entries in the order given, and the keys stored; every card the entries touch holds exactly the
- * sum of its entries.
+ * Entries in the order given, the keys stored and the holds; every card the entries touch holds
+ * exactly the sum of its entries, and the sum of its ACTIVE holds as its tally (unless `held` says
+ * otherwise).
  */
-function snapshot(postings: readonly Posting[], claims: Readonly<Record<string, string>> = CLAIMS) {
+function snapshot(
+  postings: readonly Posting[],
+  claims: Readonly<Record<string, string | null>> = CLAIMS,
+  holdPostings: readonly HoldPosting[] = [],
+  held: Readonly<Record<string, bigint>> = {},
+): LedgerSnapshot {
   const cardIds = new Map<string, bigint>();
   const cardId = (publicId: string): bigint => {
     const id = cardIds.get(publicId) ?? BigInt(cardIds.size + 1);
@@ -46,13 +61,19 @@ function snapshot(postings: readonly Posting[], claims: Readonly<Record<string, 
     type: p.type,
     amountMinor: p.amount,
     externalRef: p.ref ?? null,
+    reversesEntryId: p.reverses === undefined ? null : BigInt(postings.findIndex((u) => u.id === p.reverses) + 1),
+    holdId: p.hold ?? null,
   }));
+  const holds: HoldRow[] = holdPostings.map(({ card, ...hold }) => ({ ...hold, cardId: cardId(card) }));
   const cards: CardRow[] = [...cardIds].map(([publicId, id]) => ({
     id,
     publicId,
     balanceMinor: entries.filter((e) => e.cardId === id).reduce((sum, e) => sum + e.amountMinor, 0n),
+    heldMinor:
+      held[publicId] ??
+      holds.filter((h) => h.cardId === id && h.status === 'ACTIVE').reduce((sum, h) => sum + h.amountMinor, 0n),
   }));
-  return { since: { cardId: 0n, entryId: 0n }, entries, cards, claims: new Map(Object.entries(claims)) };
+  return { since: { cardId: 0n, entryId: 0n }, entries, cards, claims: new Map(Object.entries(claims)), holds };
 }
 
 function call(
@@ -202,7 +223,7 @@ describe('The fault workload checker', () => {
       told('out-2', 'in-2', 'N2', 25n),
     ]);
 
-    expect(failing(report)).toEqual(['sum of balances = issued + reloaded - redeemed + refunded']);
+    expect(failing(report)).toEqual(['sum of balances = issued + reloaded - redeemed + refunded ± reversed']);
     expect(report.violations).toEqual([
       'conservation: operation op-t moves money that nets 5',
       'conservation: operation op-t2 moves money that nets -5',
@@ -251,5 +272,159 @@ describe('The fault workload checker', () => {
     expect(report.violations).toContain(
       "lost: BalanceTransfer key-t: entry out-1 of -30 on F belongs to another key's operation",
     );
+  });
+
+  describe('holds and reversals', () => {
+    /** F reloaded 50 (key r), the reload reversed; a redemption (key x) applied, answer lost, reversed. */
+    const RELOAD: Posting = { id: 'reload-1', card: 'F', operation: 'op-r', type: 'RELOAD', amount: 50n, ref: 'r' };
+    const RELOAD_UNDONE: Posting = {
+      id: 'rev-1',
+      card: 'F',
+      operation: 'op-v1',
+      type: 'REVERSAL',
+      amount: -50n,
+      ref: 'r',
+      reverses: 'reload-1',
+    };
+    const RACED: Posting = { id: 'redeem-x', card: 'F', operation: 'op-x', type: 'REDEEM', amount: -30n, ref: 'x' };
+    const RACED_UNDONE: Posting = {
+      id: 'rev-2',
+      card: 'F',
+      operation: 'op-v2',
+      type: 'REVERSAL',
+      amount: 30n,
+      ref: 'x',
+      reverses: 'redeem-x',
+    };
+    const HOLD = { id: 1n, publicId: 'hold-1', card: 'F', amountMinor: 40n, status: 'CAPTURED', capturedMinor: 25n };
+    const CAPTURE: Posting = { id: 'cap-1', card: 'F', operation: 'op-c1', type: 'REDEEM', amount: -25n, hold: 1n };
+    /** What idempotency_record holds: the reload's and capture's keys, x's key (its call applied), a reserved key. */
+    const STORED = { ...CLAIMS, r: 'op-r', x: 'op-x', 'cap-key': 'op-c1', late: null };
+
+    const reload = call('Reload', 'acknowledged', [{ giftCardId: 'F', deltaMinor: 50n, transactionId: 'reload-1' }], {
+      key: 'r',
+      externalRef: 'r',
+    });
+    const redeemX = call('Redeem', 'acknowledged', [{ giftCardId: 'F', deltaMinor: -30n, transactionId: 'redeem-x' }], {
+      key: 'x',
+      externalRef: 'x',
+    });
+    const capture = call(
+      'CaptureHold',
+      'acknowledged',
+      [{ giftCardId: 'F', deltaMinor: -25n, transactionId: 'cap-1' }],
+      {
+        key: 'cap-key',
+      },
+    );
+    /** A reversal names another call's key: it claims none of its own, and says what it found. */
+    const reversal = (key: string, found: boolean, effects: BalanceEffect[]): CallRecord => ({
+      ...call('ReverseOperation', 'acknowledged', effects, { key: null }),
+      reversal: { key, found },
+    });
+    const refusedAsReversed = (key: string, extra: Partial<CallRecord> = {}): CallRecord => ({
+      ...call('Redeem', 'refused', [], { key, externalRef: key }),
+      refusal: { code: 'ALREADY_EXISTS', reason: 'OPERATION_REVERSED' },
+      ...extra,
+    });
+
+    it('passes reversals that undid their calls, a late original refused, and a hold captured once', () => {
+      const report = judgeLedger(
+        snapshot([...ISSUES, RELOAD, RELOAD_UNDONE, RACED, RACED_UNDONE, CAPTURE], STORED, [HOLD]),
+        [
+          ...ISSUE_CALLS,
+          reload,
+          reversal('r', true, [{ giftCardId: 'F', deltaMinor: -50n, transactionId: 'rev-1' }]),
+          // The redemption's answer was lost; its retry met the reversal, which had undone it.
+          refusedAsReversed('x'),
+          reversal('x', true, [{ giftCardId: 'F', deltaMinor: 30n, transactionId: 'rev-2' }]),
+          reversal('late', false, []),
+          refusedAsReversed('late', { afterReversal: true }),
+          capture,
+        ],
+      );
+      expect(report.violations).toEqual([]);
+      expect(report.totals).toMatchObject({ reversed: '-20', captured: '1', holds: '1' });
+    });
+
+    it('passes a redemption refused and its key then reserved by the reversal that found nothing', () => {
+      const refused: CallRecord = {
+        ...call('Redeem', 'refused', [], { key: 'late', externalRef: 'late' }),
+        refusal: { code: 'FAILED_PRECONDITION', reason: 'INSUFFICIENT_FUNDS' },
+      };
+      const report = judgeLedger(snapshot([...ISSUES], STORED), [...ISSUE_CALLS, refused, reversal('late', false, [])]);
+      expect(report.violations).toEqual([]);
+    });
+
+    it('finds a call applied and kept although its reversal said nothing was applied', () => {
+      const report = judgeLedger(snapshot([...ISSUES, RACED], STORED), [
+        ...ISSUE_CALLS,
+        redeemX,
+        reversal('x', false, []),
+      ]);
+      expect(failing(report)).toEqual(['every reversal undoes its call exactly once; nothing reversed stays applied']);
+      expect(report.violations).toEqual([
+        'reversal: ReverseOperation x: found nothing to reverse, yet the call was applied and kept',
+      ]);
+    });
+
+    it('finds a call refused as reversed whose entry nobody undid', () => {
+      const report = judgeLedger(snapshot([...ISSUES, RACED], STORED), [...ISSUE_CALLS, refusedAsReversed('x')]);
+      expect(report.violations).toContain('reversal: Redeem x: refused as reversed, yet entry redeem-x stands');
+    });
+
+    it('finds a late original applied after its key was reversed', () => {
+      const report = judgeLedger(snapshot([...ISSUES, RACED], STORED), [
+        ...ISSUE_CALLS,
+        reversal('x', false, []),
+        { ...redeemX, afterReversal: true },
+      ]);
+      expect(failing(report)).toContain('no call sent after its key was reversed is applied');
+      expect(report.violations).toContain(
+        'late-original: Redeem x ended acknowledged though its key was reversed first',
+      );
+    });
+
+    it('finds a reversal that moved more than its call, and an entry undone twice', () => {
+      const overdone: Posting = { ...RELOAD_UNDONE, amount: -60n };
+      const twice: Posting = { ...RELOAD_UNDONE, id: 'rev-1b' };
+      const report = judgeLedger(snapshot([...ISSUES, RELOAD, overdone, twice], STORED), [
+        ...ISSUE_CALLS,
+        reload,
+        reversal('r', true, [{ giftCardId: 'F', deltaMinor: -60n, transactionId: 'rev-1' }]),
+        reversal('r', true, [{ giftCardId: 'F', deltaMinor: -50n, transactionId: 'rev-1b' }]),
+      ]);
+      expect(report.violations).toEqual(
+        expect.arrayContaining([
+          'reversal: entry reload-1 (RELOAD) undone 2 times',
+          'reversal: REVERSAL rev-1 of RELOAD 50 moved -60, not -50',
+        ]),
+      );
+    });
+
+    it('finds a hold captured twice or beyond what it held, and holds above the balance', () => {
+      const again: Posting = { ...CAPTURE, id: 'cap-2', operation: 'op-c2', amount: -20n };
+      const report = judgeLedger(
+        snapshot([...ISSUES, CAPTURE, again], { ...STORED, 'cap-key-2': 'op-c2' }, [HOLD], { F: 500n }),
+        [
+          ...ISSUE_CALLS,
+          capture,
+          call('CaptureHold', 'acknowledged', [{ giftCardId: 'F', deltaMinor: -20n, transactionId: 'cap-2' }], {
+            key: 'cap-key-2',
+          }),
+        ],
+      );
+      expect(failing(report)).toEqual([
+        'no hold is captured twice, nor beyond what it held',
+        'no available balance is negative, every hold tally is its open holds',
+      ]);
+      expect(report.violations).toEqual(
+        expect.arrayContaining([
+          'hold: hold hold-1 captured 2 times',
+          'hold: hold hold-1 captured 45, more than the 40 it held',
+          'available: card F: holds of 500 on a balance of 55',
+        ]),
+      );
+    });
   });
 });

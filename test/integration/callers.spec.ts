@@ -5,6 +5,7 @@ import { connect } from 'node:tls';
 import { credentials, Metadata, status, type ChannelCredentials } from '@grpc/grpc-js';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { GiftCardServiceClient } from '../../gen/giftcard/v1/gift_card_service';
+import { OperationType, ReversalOutcome } from '../../gen/giftcard/v1/reversal';
 import { GiftCardApi } from '../support/api';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { TestCertificateAuthority, type IssuedCertificate } from '../support/certificates';
@@ -232,6 +233,30 @@ describe('Idempotency keys per caller', () => {
       currency: 'USD',
     });
     expect(redeemed.balance).toBe(989n);
+  });
+
+  it("reverses only the caller's own call: another caller naming the key undoes nothing", async () => {
+    const orchestratorApi = orchestrator();
+    const storefront = apiWith(withToken(mutualTls(strangerCertificate), STOREFRONT_TOKEN));
+    const card = await issueCard(orchestratorApi, { amount: 1_000n });
+    const key = newKey();
+    const redeem = { idempotencyKey: key, ...credentialsOf(card), amount: 300n, currency: 'USD' };
+    const redeemed = await orchestratorApi.redeem(redeem);
+    const reversal = { operationType: OperationType.OPERATION_TYPE_REDEEM, idempotencyKey: key };
+    // The storefront sent no call with this key: its own key is reserved, the orchestrator's call stands.
+    expect(await storefront.reverseOperation(reversal)).toMatchObject({
+      outcome: ReversalOutcome.REVERSAL_OUTCOME_NOT_FOUND,
+    });
+    expect((await orchestratorApi.balanceInquiry(credentialsOf(card))).balance).toBe(700n);
+    expect(await orchestratorApi.redeem(redeem)).toEqual(redeemed);
+    const refused = await rpcError(storefront.redeem(redeem));
+    expect(refused).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'OPERATION_REVERSED' });
+    // The orchestrator reverses its own.
+    expect(await orchestratorApi.reverseOperation(reversal)).toMatchObject({
+      outcome: ReversalOutcome.REVERSAL_OUTCOME_REVERSED,
+      reversedTransactionId: redeemed.transactionId,
+      balance: 1_000n,
+    });
   });
 });
 

@@ -1,9 +1,11 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { GiftCardStatus } from '../../gen/giftcard/v1/gift_card';
 import { GiftCardEventType } from '../../gen/giftcard/v1/gift_card_event';
+import { OperationType } from '../../gen/giftcard/v1/reversal';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { entriesOf } from '../support/direct-rows';
 import { EventTap, TEST_AMQP_URL, testExchangeName, type TappedEvent } from '../support/event-tap';
+import { authorize } from '../support/holds';
 import { useTestService } from '../support/integration-hooks';
 import { rpcError } from '../support/rpc-error';
 import type { TestService } from '../support/test-service';
@@ -352,6 +354,99 @@ describe('Wallet events', () => {
     expect(gifted).toMatchObject({
       event: { type: T.GIFT_CARD_EVENT_TYPE_GIFTED, userId: recipient, senderUserId: sender },
     });
+  });
+});
+
+describe('Hold events', () => {
+  it('publishes HOLD_PLACED and HOLD_VOIDED with the available balance, and a capture as REDEEMED naming its hold', async () => {
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    const captured = await authorize(svc.api, card, 300n, { orderId: 'order-h1' });
+    const voided = await authorize(svc.api, card, 200n);
+    const capture = await svc.api.captureHold({ idempotencyKey: newKey(), holdId: captured.holdId, amount: 250n });
+    await svc.api.voidHold({ idempotencyKey: newKey(), holdId: voided.holdId });
+    const [, placed, placedToo, redeemed, released] = await exactlyEventsOf(card, 5);
+
+    expect([placed, placedToo, redeemed, released].map((t) => t?.routingKey)).toEqual([
+      'giftcard.hold.placed',
+      'giftcard.hold.placed',
+      'giftcard.balance.redeemed',
+      'giftcard.hold.voided',
+    ]);
+    expect(placed?.event).toMatchObject({
+      type: T.GIFT_CARD_EVENT_TYPE_HOLD_PLACED,
+      holdId: captured.holdId,
+      ledgerEntryId: '',
+      amount: 0n,
+      balance: 1_000n,
+      availableBalance: 700n,
+      externalReference: 'order-h1',
+    });
+    expect(redeemed?.event).toMatchObject({
+      type: T.GIFT_CARD_EVENT_TYPE_REDEEMED,
+      holdId: captured.holdId,
+      ledgerEntryId: capture.transactionId,
+      amount: -250n,
+      balance: 750n,
+      availableBalance: 550n,
+    });
+    expect(released?.event).toMatchObject({
+      type: T.GIFT_CARD_EVENT_TYPE_HOLD_VOIDED,
+      holdId: voided.holdId,
+      balance: 750n,
+      availableBalance: 750n,
+    });
+  });
+
+  it('publishes HOLD_EXPIRED at the hold’s expire time, once the card is next locked', async () => {
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    const hold = await authorize(svc.api, card, 400n, { holdDuration: { seconds: 1n, nanos: 0 } });
+    await new Promise((resolve) => setTimeout(resolve, hold.expireTime!.getTime() - Date.now() + 50));
+    expect((await svc.api.balanceInquiry(credentialsOf(card))).availableBalance).toBe(1_000n);
+    const [, , expired] = await exactlyEventsOf(card, 3);
+    expect(expired?.routingKey).toBe('giftcard.hold.expired');
+    expect(expired?.event).toMatchObject({
+      type: T.GIFT_CARD_EVENT_TYPE_HOLD_EXPIRED,
+      holdId: hold.holdId,
+      eventTime: hold.expireTime,
+      availableBalance: 1_000n,
+    });
+  });
+});
+
+describe('ReverseOperation events', () => {
+  it('publishes REVERSED for the entry that undoes a call, and STATUS_CHANGED for an issue undone', async () => {
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    const idempotencyKey = newKey();
+    await svc.api.redeem({ idempotencyKey, ...credentialsOf(card), amount: 300n, currency: 'USD' });
+    const reversal = await svc.api.reverseOperation({
+      operationType: OperationType.OPERATION_TYPE_REDEEM,
+      idempotencyKey,
+    });
+    const [, , reversed] = await exactlyEventsOf(card, 3);
+    expect(reversed?.routingKey).toBe('giftcard.balance.reversed');
+    expect(reversed?.event).toMatchObject({
+      type: T.GIFT_CARD_EVENT_TYPE_REVERSED,
+      ledgerEntryId: reversal.transactionId,
+      amount: 300n,
+      balance: 1_000n,
+    });
+
+    const issueKey = newKey();
+    const issued = await svc.api.issueVirtualCard({
+      idempotencyKey: issueKey,
+      amount: 500n,
+      currency: 'USD',
+      sourceTransactionId: newKey(),
+    });
+    await svc.api.reverseOperation({
+      operationType: OperationType.OPERATION_TYPE_ISSUE_VIRTUAL_CARD,
+      idempotencyKey: issueKey,
+    });
+    expect(typesOf(await exactlyEventsOf(issued, 3))).toEqual([
+      T.GIFT_CARD_EVENT_TYPE_ISSUED,
+      T.GIFT_CARD_EVENT_TYPE_REVERSED,
+      T.GIFT_CARD_EVENT_TYPE_STATUS_CHANGED,
+    ]);
   });
 });
 

@@ -89,6 +89,7 @@ describe('GiftDigitalCard, existing-card mode', () => {
       cardNumber: '',
       passcode: '',
       balance: 3_000n,
+      availableBalance: 3_000n,
       currency: 'USD',
       transactionId: '',
       recipientUserId: recipient,

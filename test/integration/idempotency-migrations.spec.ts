@@ -62,6 +62,9 @@ const STORED = {
   format: 1,
   fingerprint: FINGERPRINT,
   reply: { sealedReply: SEALED, sealedSecrets: null, secretsExpireAt: null },
+  // Written before reversals: it names no RPC, so it cannot be reversed, and nothing reversed it.
+  rpc: null,
+  sealedReversal: null,
 };
 
 describe('Migrations of idempotency_record (per-caller keys, 1764200000000, among the others)', () => {

@@ -70,7 +70,7 @@ describe('ListGiftCards', () => {
 
     it('refuses a tampered page token with INVALID_ARGUMENT naming pageToken, never INTERNAL', async () => {
       const { nextPageToken } = await svc.api.listGiftCards({ userId: user, pageSize: 10 });
-      const forgedPosition = Buffer.from(JSON.stringify({ p: 'ListGiftCards/v1', u: user, a: '1' })).toString(
+      const forgedPosition = Buffer.from(JSON.stringify({ p: 'ListGiftCards/v2', s: user, a: ['1'] })).toString(
         'base64url',
       );
       const tampered = [

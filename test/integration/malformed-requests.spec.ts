@@ -45,7 +45,7 @@ afterAll(async () => {
 /** A fingerprint of every table the service writes; equal before and after means nothing changed. */
 async function stateChecksum(): Promise<string> {
   const [rows] = await db.query<RowDataPacket[]>(
-    'CHECKSUM TABLE gift_card, ledger_entry, idempotency_record, card_access EXTENDED',
+    'CHECKSUM TABLE gift_card, ledger_entry, idempotency_record, card_access, card_hold, hold_event EXTENDED',
   );
   return rows.map((r) => `${String(r.Table)}=${String(r.Checksum)}`).join(',');
 }
@@ -91,6 +91,10 @@ const hostileInt32 = (): fc.Arbitrary<number> =>
 const hostileDate = (): fc.Arbitrary<Date | undefined> =>
   fc.option(fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }), { nil: undefined });
 
+/** google.protobuf.Duration: seconds anywhere in int64, nanos anywhere in int32 (valid or not). */
+const hostileDuration = (): fc.Arbitrary<{ seconds: bigint; nanos: number } | undefined> =>
+  fc.option(fc.record({ seconds: hostileBigint(), nanos: hostileInt32() }), { nil: undefined });
+
 /** Builds an arbitrary for a request message from the shape of its default instance. */
 function requestArbitrary(defaults: Record<string, unknown>): fc.Arbitrary<Record<string, unknown>> {
   const fields: Record<string, fc.Arbitrary<unknown>> = {};
@@ -104,12 +108,18 @@ function requestArbitrary(defaults: Record<string, unknown>): fc.Arbitrary<Recor
     else if (typeof value === 'boolean') fields[name] = fc.boolean();
     else if (typeof value === 'number') fields[name] = hostileInt32();
     else if (Array.isArray(value)) fields[name] = fc.array(hostileString(), { maxLength: 30 });
-    // Unset by default: a message field (a Timestamp here) or a field with presence (`optional`).
-    else if (value === undefined)
-      fields[name] = name.endsWith('Time') ? hostileDate() : fc.option(fc.boolean(), { nil: undefined });
+    // Unset by default: a message field, told apart by its AIP-142 name (a *_time is a Timestamp, a
+    // *_duration a Duration), or a field with presence (`optional`).
+    else if (value === undefined) fields[name] = unsetField(name);
     else throw new Error(`no generator for field ${name}`);
   }
   return fc.record(fields);
+}
+
+function unsetField(name: string): fc.Arbitrary<unknown> {
+  if (name.endsWith('Time')) return hostileDate();
+  if (name.endsWith('Duration')) return hostileDuration();
+  return fc.option(fc.boolean(), { nil: undefined });
 }
 
 /** Bytes that are not a valid message: random noise plus hand-made broken encodings. */

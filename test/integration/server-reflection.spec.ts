@@ -148,11 +148,15 @@ describe.each<ReflectionVersion>(['v1', 'v1alpha'])('Server reflection (grpc.ref
     expect(names[0]).toBe('giftcard/v1/gift_card_service.proto');
     expect([...names].sort()).toEqual(
       [
+        'giftcard/v1/card_activity.proto',
         'giftcard/v1/gift_card.proto',
         'giftcard/v1/gift_card_service.proto',
+        'giftcard/v1/holds.proto',
+        'giftcard/v1/reversal.proto',
         'google/api/annotations.proto',
         'google/api/http.proto',
         'google/protobuf/descriptor.proto',
+        'google/protobuf/duration.proto',
         'google/protobuf/timestamp.proto',
       ].sort(),
     );

@@ -15,6 +15,9 @@ import {
   UpdateGiftCardRequest,
   type GiftCardServiceClient,
 } from '../../gen/giftcard/v1/gift_card_service';
+import { ListCardActivitiesRequest } from '../../gen/giftcard/v1/card_activity';
+import { AuthorizeRedemptionRequest, CaptureHoldRequest, VoidHoldRequest } from '../../gen/giftcard/v1/holds';
+import { ReverseOperationRequest } from '../../gen/giftcard/v1/reversal';
 
 type UnaryMethod<Req, Res> = (
   request: Req,
@@ -66,6 +69,11 @@ export class GiftCardApi {
   readonly combineCards;
   readonly listGiftCards;
   readonly updateGiftCard;
+  readonly authorizeRedemption;
+  readonly captureHold;
+  readonly voidHold;
+  readonly listCardActivities;
+  readonly reverseOperation;
 
   constructor(readonly client: GiftCardServiceClient) {
     this.issueVirtualCard = bind(client, client.issueVirtualCard, IssueVirtualCardRequest);
@@ -81,5 +89,10 @@ export class GiftCardApi {
     this.combineCards = bind(client, client.combineCards, CombineCardsRequest);
     this.listGiftCards = bind(client, client.listGiftCards, ListGiftCardsRequest);
     this.updateGiftCard = bind(client, client.updateGiftCard, UpdateGiftCardRequest);
+    this.authorizeRedemption = bind(client, client.authorizeRedemption, AuthorizeRedemptionRequest);
+    this.captureHold = bind(client, client.captureHold, CaptureHoldRequest);
+    this.voidHold = bind(client, client.voidHold, VoidHoldRequest);
+    this.listCardActivities = bind(client, client.listCardActivities, ListCardActivitiesRequest);
+    this.reverseOperation = bind(client, client.reverseOperation, ReverseOperationRequest);
   }
 }

@@ -1,4 +1,4 @@
-import { CardStatus, type GiftCard } from '../../src/domain/gift-card';
+import { CardStatus, NO_HOLDS, type GiftCard } from '../../src/domain/gift-card';
 
 /** An active USD card for the pure rules' unit tests; override what the rule under test reads. */
 export function aCard(overrides: Partial<GiftCard> = {}): GiftCard {
@@ -13,6 +13,7 @@ export function aCard(overrides: Partial<GiftCard> = {}): GiftCard {
     status: CardStatus.ACTIVE,
     expiresAt: null,
     successorCardId: null,
+    holds: NO_HOLDS,
     ...overrides,
   };
 }

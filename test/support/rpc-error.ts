@@ -67,3 +67,23 @@ export async function settle<T>(
     return { ok: false, error: decodeRpcError(error) };
   }
 }
+
+/** Answers that decided nothing: the call may be sent again with the same key. */
+const RETRYABLE = new Set<GrpcStatus>([GrpcStatus.UNAVAILABLE, GrpcStatus.ABORTED]);
+/** Plenty for a burst on a loaded machine; a call still undecided after these fails the test. */
+const MAX_SENDS = 20;
+
+/**
+ * Sends a call until it gets a definite answer, as a payment orchestrator does: UNAVAILABLE (the
+ * service turned a burst away, or the database did not answer) and ABORTED (the card stayed busy)
+ * are sent again, unchanged, same idempotency key, after the delay the service asks for.
+ */
+export async function settleDefinitely<T>(
+  send: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: DecodedRpcError }> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await settle(send());
+    if (outcome.ok || !RETRYABLE.has(outcome.error.code) || attempt >= MAX_SENDS) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, outcome.error.retryDelayMs ?? 20 * attempt));
+  }
+}

@@ -66,7 +66,7 @@ describe('The event message', () => {
   it('gives every event type its own routing key', () => {
     const keys = Object.values(ROUTING_KEYS);
     expect(new Set(keys).size).toBe(Object.keys(CardEventType).length);
-    for (const key of keys) expect(key).toMatch(/^giftcard\.(balance|status|wallet)\.[a-z_]+$/);
+    for (const key of keys) expect(key).toMatch(/^giftcard\.(balance|status|wallet|hold)\.[a-z_]+$/);
   });
 
   it('refuses an outbox row of a type it does not know rather than guess a routing key', () => {

@@ -3,6 +3,7 @@ import {
   decodeResult,
   encodeResult,
   splitCardSecrets,
+  withAvailableBalances,
   withoutPasscodes,
 } from '../../src/application/replay-codec';
 
@@ -39,5 +40,21 @@ describe('replay codec', () => {
     });
     const handedOver = { giftCardId: 'g', cardNumber: null, passcode: null };
     expect(splitCardSecrets(handedOver)).toEqual({ rest: handedOver, secrets: null });
+  });
+
+  it('gives a result stored before holds existed available balances equal to its balances', () => {
+    const stored = decodeResult(encodeResult({ transactionId: 't', balanceMinor: 700n, sourceBalanceMinor: 5n }));
+    expect(withAvailableBalances(stored)).toEqual({
+      transactionId: 't',
+      balanceMinor: 700n,
+      availableMinor: 700n,
+      sourceBalanceMinor: 5n,
+      sourceAvailableMinor: 5n,
+    });
+  });
+
+  it('leaves a result that already has its available balances as it was stored', () => {
+    const stored = { balanceMinor: 700n, availableMinor: 200n };
+    expect(withAvailableBalances(stored)).toEqual(stored);
   });
 });

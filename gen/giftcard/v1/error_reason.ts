@@ -50,7 +50,10 @@ export enum ErrorReason {
   CARD_EXPIRED = 10,
   /** CURRENCY_MISMATCH - FAILED_PRECONDITION: the request's currency is not the card's. */
   CURRENCY_MISMATCH = 11,
-  /** INSUFFICIENT_FUNDS - FAILED_PRECONDITION: the balance is lower than the amount and no partial redemption was allowed. */
+  /**
+   * INSUFFICIENT_FUNDS - FAILED_PRECONDITION: the available balance (balance less active holds) is lower than the amount
+   * of a redemption, authorization or transfer, and no partial one was allowed.
+   */
   INSUFFICIENT_FUNDS = 12,
   /** BALANCE_LIMIT_EXCEEDED - FAILED_PRECONDITION: the balance would pass the configured maximum. */
   BALANCE_LIMIT_EXCEEDED = 13,
@@ -87,5 +90,34 @@ export enum ErrorReason {
   CALLER_UNAUTHENTICATED = 24,
   /** CALLER_NOT_ALLOWED - PERMISSION_DENIED: the caller is known but may not call this RPC (metadata "caller", "rpc"). */
   CALLER_NOT_ALLOWED = 25,
+  /** HOLD_NOT_FOUND - NOT_FOUND: a capture or void names an unknown hold_id. */
+  HOLD_NOT_FOUND = 30,
+  /** HOLD_NOT_ACTIVE - FAILED_PRECONDITION: capture or void of a hold already captured or voided (metadata "status"). */
+  HOLD_NOT_ACTIVE = 31,
+  /** HOLD_EXPIRED - FAILED_PRECONDITION: capture or void of a hold at or past its expire time. */
+  HOLD_EXPIRED = 32,
+  /**
+   * HOLDS_OUTSTANDING - FAILED_PRECONDITION: a card with active holds as a combine source, as the source of a transfer
+   * that deletes it, or gifted.
+   */
+  HOLDS_OUTSTANDING = 33,
+  /**
+   * HOLD_LIMIT_REACHED - RESOURCE_EXHAUSTED: the card already carries the most active holds allowed (metadata
+   * "maxActiveHolds").
+   */
+  HOLD_LIMIT_REACHED = 34,
+  /** CAPTURE_EXCEEDS_HOLD - FAILED_PRECONDITION: a capture of more than the hold holds (metadata "held"). */
+  CAPTURE_EXCEEDS_HOLD = 35,
+  /**
+   * OPERATION_REVERSED - ALREADY_EXISTS: the call with this idempotency key was reversed (ReverseOperation), whether it
+   * had been applied (and is undone) or arrived after the reversal (and was not applied).
+   */
+  OPERATION_REVERSED = 36,
+  /**
+   * REVERSAL_NOT_POSSIBLE - FAILED_PRECONDITION: a reversal cannot undo its operation exactly: the reloaded money is no
+   * longer available, the issued card was used, the redemption was refunded in full, the hold was
+   * captured, or the call was recorded before reversals existed.
+   */
+  REVERSAL_NOT_POSSIBLE = 37,
   UNRECOGNIZED = -1,
 }

@@ -69,6 +69,27 @@ export enum GiftCardEventType {
    * Routing key "giftcard.wallet.gifted".
    */
   GIFT_CARD_EVENT_TYPE_GIFTED = 13,
+  /**
+   * GIFT_CARD_EVENT_TYPE_REVERSED - A call was reversed (ReverseOperation): the amount undoes a redemption, capture, reload or
+   * issue; ledger_entry_id is the REVERSAL entry. Routing key "giftcard.balance.reversed".
+   */
+  GIFT_CARD_EVENT_TYPE_REVERSED = 14,
+  /**
+   * GIFT_CARD_EVENT_TYPE_HOLD_PLACED - A hold was placed (AuthorizeRedemption): the available balance dropped by the held amount, the
+   * balance did not (amount is 0). Routing key "giftcard.hold.placed".
+   */
+  GIFT_CARD_EVENT_TYPE_HOLD_PLACED = 15,
+  /**
+   * GIFT_CARD_EVENT_TYPE_HOLD_VOIDED - A hold was voided (VoidHold, or ReverseOperation of its authorization): the held amount is
+   * available again. A capture is a REDEEMED event that names its hold. Routing key
+   * "giftcard.hold.voided".
+   */
+  GIFT_CARD_EVENT_TYPE_HOLD_VOIDED = 16,
+  /**
+   * GIFT_CARD_EVENT_TYPE_HOLD_EXPIRED - A hold reached its expire time; event_time is that instant, whenever it was recorded. Routing
+   * key "giftcard.hold.expired".
+   */
+  GIFT_CARD_EVENT_TYPE_HOLD_EXPIRED = 17,
   UNRECOGNIZED = -1,
 }
 

@@ -19,7 +19,17 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { ListCardActivitiesRequest, ListCardActivitiesResponse } from "./card_activity";
 import { GiftCardRole, GiftCardStatus, SavedGiftCard } from "./gift_card";
+import {
+  AuthorizeRedemptionRequest,
+  AuthorizeRedemptionResponse,
+  CaptureHoldRequest,
+  CaptureHoldResponse,
+  VoidHoldRequest,
+  VoidHoldResponse,
+} from "./holds";
+import { ReverseOperationRequest, ReverseOperationResponse } from "./reversal";
 
 /** The outcome of a balance transfer. */
 export enum TransferStatus {
@@ -66,7 +76,11 @@ export interface IssueVirtualCardResponse {
   /** Id of the ledger entry that funded the card. */
   transactionId: string;
   /** When the card expires; unset if never. */
-  expireTime: Date | undefined;
+  expireTime:
+    | Date
+    | undefined;
+  /** The available balance; equal to the balance, as a new card has no holds. */
+  availableBalance: bigint;
 }
 
 /** Request for Reload. */
@@ -99,6 +113,8 @@ export interface ReloadResponse {
   balance: bigint;
   /** ISO-4217 code of the card. */
   currency: string;
+  /** The available balance after the reload: the balance less active holds. */
+  availableBalance: bigint;
 }
 
 /** Request for Redeem. */
@@ -137,6 +153,8 @@ export interface RedeemResponse {
   currency: string;
   /** True when less than the requested amount was taken. */
   partial: boolean;
+  /** The available balance after the redemption: the balance less active holds. */
+  availableBalance: bigint;
 }
 
 /** Request for BalanceInquiry. */
@@ -164,7 +182,14 @@ export interface BalanceInquiryResponse {
   /** The card's lifecycle state. */
   status: GiftCardStatus;
   /** When the card expires; unset if never. */
-  expireTime: Date | undefined;
+  expireTime:
+    | Date
+    | undefined;
+  /**
+   * The balance less active holds: what the card can spend now. A hold stops counting at
+   * its expire time exactly.
+   */
+  availableBalance: bigint;
 }
 
 /** Request for BalanceTransfer. */
@@ -213,6 +238,10 @@ export interface BalanceTransferResponse {
   sourceStatus: GiftCardStatus;
   /** The transfer's outcome; COMPLETED for every successful response. */
   status: TransferStatus;
+  /** The new card's available balance; equal to its balance, as a new card has no holds. */
+  availableBalance: bigint;
+  /** The source card's available balance after the transfer: its balance less active holds. */
+  sourceAvailableBalance: bigint;
 }
 
 /** Request for Refund. */
@@ -250,6 +279,8 @@ export interface RefundResponse {
   redirected: boolean;
   /** What the redemption can still refund after this one, in minor units. */
   refundableAmount: bigint;
+  /** The credited card's available balance after the refund: its balance less active holds. */
+  availableBalance: bigint;
 }
 
 /** Request for SaveGiftCard. */
@@ -354,6 +385,8 @@ export interface GiftDigitalCardResponse {
   recipientUserId: string;
   /** The card number with all but the last four digits masked. */
   maskedCardNumber: string;
+  /** The gifted card's available balance; equal to its balance, as a gifted card has no holds. */
+  availableBalance: bigint;
 }
 
 /** Request for CombineCards. */
@@ -383,6 +416,8 @@ export interface CombineCardsResponse {
   sources: CombinedSource[];
   /** Id of the combine as a whole (the operation every ledger entry of it carries). */
   transactionId: string;
+  /** The target's available balance after the combine: its balance less its active holds. */
+  availableBalance: bigint;
 }
 
 /** What one source card contributed to a combine. */
@@ -562,6 +597,7 @@ function createBaseIssueVirtualCardResponse(): IssueVirtualCardResponse {
     status: 0,
     transactionId: "",
     expireTime: undefined,
+    availableBalance: 0n,
   };
 }
 
@@ -593,6 +629,12 @@ export const IssueVirtualCardResponse: MessageFns<IssueVirtualCardResponse> = {
     }
     if (message.expireTime !== undefined) {
       Timestamp.encode(toTimestamp(message.expireTime), writer.uint32(66).fork()).join();
+    }
+    if (message.availableBalance !== 0n) {
+      if (BigInt.asIntN(64, message.availableBalance) !== message.availableBalance) {
+        throw new globalThis.Error("value provided for field message.availableBalance of type int64 too large");
+      }
+      writer.uint32(72).int64(message.availableBalance);
     }
     return writer;
   },
@@ -674,6 +716,14 @@ export const IssueVirtualCardResponse: MessageFns<IssueVirtualCardResponse> = {
             message.expireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.availableBalance = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -699,6 +749,9 @@ export const IssueVirtualCardResponse: MessageFns<IssueVirtualCardResponse> = {
     message.status = object.status ?? 0;
     message.transactionId = object.transactionId ?? "";
     message.expireTime = object.expireTime ?? undefined;
+    message.availableBalance = (object.availableBalance !== undefined && object.availableBalance !== null)
+      ? BigInt(object.availableBalance)
+      : 0n;
     return message;
   },
 };
@@ -855,7 +908,7 @@ export const ReloadRequest: MessageFns<ReloadRequest> = {
 };
 
 function createBaseReloadResponse(): ReloadResponse {
-  return { transactionId: "", giftCardId: "", balance: 0n, currency: "" };
+  return { transactionId: "", giftCardId: "", balance: 0n, currency: "", availableBalance: 0n };
 }
 
 export const ReloadResponse: MessageFns<ReloadResponse> = {
@@ -874,6 +927,12 @@ export const ReloadResponse: MessageFns<ReloadResponse> = {
     }
     if (message.currency !== "") {
       writer.uint32(34).string(message.currency);
+    }
+    if (message.availableBalance !== 0n) {
+      if (BigInt.asIntN(64, message.availableBalance) !== message.availableBalance) {
+        throw new globalThis.Error("value provided for field message.availableBalance of type int64 too large");
+      }
+      writer.uint32(40).int64(message.availableBalance);
     }
     return writer;
   },
@@ -923,6 +982,14 @@ export const ReloadResponse: MessageFns<ReloadResponse> = {
             message.currency = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.availableBalance = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -944,6 +1011,9 @@ export const ReloadResponse: MessageFns<ReloadResponse> = {
     message.giftCardId = object.giftCardId ?? "";
     message.balance = (object.balance !== undefined && object.balance !== null) ? BigInt(object.balance) : 0n;
     message.currency = object.currency ?? "";
+    message.availableBalance = (object.availableBalance !== undefined && object.availableBalance !== null)
+      ? BigInt(object.availableBalance)
+      : 0n;
     return message;
   },
 };
@@ -1113,7 +1183,15 @@ export const RedeemRequest: MessageFns<RedeemRequest> = {
 };
 
 function createBaseRedeemResponse(): RedeemResponse {
-  return { transactionId: "", giftCardId: "", redeemedAmount: 0n, balance: 0n, currency: "", partial: false };
+  return {
+    transactionId: "",
+    giftCardId: "",
+    redeemedAmount: 0n,
+    balance: 0n,
+    currency: "",
+    partial: false,
+    availableBalance: 0n,
+  };
 }
 
 export const RedeemResponse: MessageFns<RedeemResponse> = {
@@ -1141,6 +1219,12 @@ export const RedeemResponse: MessageFns<RedeemResponse> = {
     }
     if (message.partial !== false) {
       writer.uint32(48).bool(message.partial);
+    }
+    if (message.availableBalance !== 0n) {
+      if (BigInt.asIntN(64, message.availableBalance) !== message.availableBalance) {
+        throw new globalThis.Error("value provided for field message.availableBalance of type int64 too large");
+      }
+      writer.uint32(56).int64(message.availableBalance);
     }
     return writer;
   },
@@ -1206,6 +1290,14 @@ export const RedeemResponse: MessageFns<RedeemResponse> = {
             message.partial = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.availableBalance = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1231,6 +1323,9 @@ export const RedeemResponse: MessageFns<RedeemResponse> = {
     message.balance = (object.balance !== undefined && object.balance !== null) ? BigInt(object.balance) : 0n;
     message.currency = object.currency ?? "";
     message.partial = object.partial ?? false;
+    message.availableBalance = (object.availableBalance !== undefined && object.availableBalance !== null)
+      ? BigInt(object.availableBalance)
+      : 0n;
     return message;
   },
 };
@@ -1327,7 +1422,15 @@ export const BalanceInquiryRequest: MessageFns<BalanceInquiryRequest> = {
 };
 
 function createBaseBalanceInquiryResponse(): BalanceInquiryResponse {
-  return { giftCardId: "", maskedCardNumber: "", balance: 0n, currency: "", status: 0, expireTime: undefined };
+  return {
+    giftCardId: "",
+    maskedCardNumber: "",
+    balance: 0n,
+    currency: "",
+    status: 0,
+    expireTime: undefined,
+    availableBalance: 0n,
+  };
 }
 
 export const BalanceInquiryResponse: MessageFns<BalanceInquiryResponse> = {
@@ -1352,6 +1455,12 @@ export const BalanceInquiryResponse: MessageFns<BalanceInquiryResponse> = {
     }
     if (message.expireTime !== undefined) {
       Timestamp.encode(toTimestamp(message.expireTime), writer.uint32(50).fork()).join();
+    }
+    if (message.availableBalance !== 0n) {
+      if (BigInt.asIntN(64, message.availableBalance) !== message.availableBalance) {
+        throw new globalThis.Error("value provided for field message.availableBalance of type int64 too large");
+      }
+      writer.uint32(56).int64(message.availableBalance);
     }
     return writer;
   },
@@ -1417,6 +1526,14 @@ export const BalanceInquiryResponse: MessageFns<BalanceInquiryResponse> = {
             message.expireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.availableBalance = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1440,6 +1557,9 @@ export const BalanceInquiryResponse: MessageFns<BalanceInquiryResponse> = {
     message.currency = object.currency ?? "";
     message.status = object.status ?? 0;
     message.expireTime = object.expireTime ?? undefined;
+    message.availableBalance = (object.availableBalance !== undefined && object.availableBalance !== null)
+      ? BigInt(object.availableBalance)
+      : 0n;
     return message;
   },
 };
@@ -1575,6 +1695,8 @@ function createBaseBalanceTransferResponse(): BalanceTransferResponse {
     sourceBalance: 0n,
     sourceStatus: 0,
     status: 0,
+    availableBalance: 0n,
+    sourceAvailableBalance: 0n,
   };
 }
 
@@ -1618,6 +1740,18 @@ export const BalanceTransferResponse: MessageFns<BalanceTransferResponse> = {
     }
     if (message.status !== 0) {
       writer.uint32(88).int32(message.status);
+    }
+    if (message.availableBalance !== 0n) {
+      if (BigInt.asIntN(64, message.availableBalance) !== message.availableBalance) {
+        throw new globalThis.Error("value provided for field message.availableBalance of type int64 too large");
+      }
+      writer.uint32(96).int64(message.availableBalance);
+    }
+    if (message.sourceAvailableBalance !== 0n) {
+      if (BigInt.asIntN(64, message.sourceAvailableBalance) !== message.sourceAvailableBalance) {
+        throw new globalThis.Error("value provided for field message.sourceAvailableBalance of type int64 too large");
+      }
+      writer.uint32(104).int64(message.sourceAvailableBalance);
     }
     return writer;
   },
@@ -1723,6 +1857,22 @@ export const BalanceTransferResponse: MessageFns<BalanceTransferResponse> = {
             message.status = reader.int32() as any;
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.availableBalance = reader.int64() as bigint;
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.sourceAvailableBalance = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1753,6 +1903,13 @@ export const BalanceTransferResponse: MessageFns<BalanceTransferResponse> = {
       : 0n;
     message.sourceStatus = object.sourceStatus ?? 0;
     message.status = object.status ?? 0;
+    message.availableBalance = (object.availableBalance !== undefined && object.availableBalance !== null)
+      ? BigInt(object.availableBalance)
+      : 0n;
+    message.sourceAvailableBalance =
+      (object.sourceAvailableBalance !== undefined && object.sourceAvailableBalance !== null)
+        ? BigInt(object.sourceAvailableBalance)
+        : 0n;
     return message;
   },
 };
@@ -1873,6 +2030,7 @@ function createBaseRefundResponse(): RefundResponse {
     redeemedGiftCardId: "",
     redirected: false,
     refundableAmount: 0n,
+    availableBalance: 0n,
   };
 }
 
@@ -1910,6 +2068,12 @@ export const RefundResponse: MessageFns<RefundResponse> = {
         throw new globalThis.Error("value provided for field message.refundableAmount of type int64 too large");
       }
       writer.uint32(64).int64(message.refundableAmount);
+    }
+    if (message.availableBalance !== 0n) {
+      if (BigInt.asIntN(64, message.availableBalance) !== message.availableBalance) {
+        throw new globalThis.Error("value provided for field message.availableBalance of type int64 too large");
+      }
+      writer.uint32(72).int64(message.availableBalance);
     }
     return writer;
   },
@@ -1991,6 +2155,14 @@ export const RefundResponse: MessageFns<RefundResponse> = {
             message.refundableAmount = reader.int64() as bigint;
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.availableBalance = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2019,6 +2191,9 @@ export const RefundResponse: MessageFns<RefundResponse> = {
     message.redirected = object.redirected ?? false;
     message.refundableAmount = (object.refundableAmount !== undefined && object.refundableAmount !== null)
       ? BigInt(object.refundableAmount)
+      : 0n;
+    message.availableBalance = (object.availableBalance !== undefined && object.availableBalance !== null)
+      ? BigInt(object.availableBalance)
       : 0n;
     return message;
   },
@@ -2648,6 +2823,7 @@ function createBaseGiftDigitalCardResponse(): GiftDigitalCardResponse {
     transactionId: "",
     recipientUserId: "",
     maskedCardNumber: "",
+    availableBalance: 0n,
   };
 }
 
@@ -2679,6 +2855,12 @@ export const GiftDigitalCardResponse: MessageFns<GiftDigitalCardResponse> = {
     }
     if (message.maskedCardNumber !== "") {
       writer.uint32(66).string(message.maskedCardNumber);
+    }
+    if (message.availableBalance !== 0n) {
+      if (BigInt.asIntN(64, message.availableBalance) !== message.availableBalance) {
+        throw new globalThis.Error("value provided for field message.availableBalance of type int64 too large");
+      }
+      writer.uint32(72).int64(message.availableBalance);
     }
     return writer;
   },
@@ -2760,6 +2942,14 @@ export const GiftDigitalCardResponse: MessageFns<GiftDigitalCardResponse> = {
             message.maskedCardNumber = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.availableBalance = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2785,6 +2975,9 @@ export const GiftDigitalCardResponse: MessageFns<GiftDigitalCardResponse> = {
     message.transactionId = object.transactionId ?? "";
     message.recipientUserId = object.recipientUserId ?? "";
     message.maskedCardNumber = object.maskedCardNumber ?? "";
+    message.availableBalance = (object.availableBalance !== undefined && object.availableBalance !== null)
+      ? BigInt(object.availableBalance)
+      : 0n;
     return message;
   },
 };
@@ -2881,7 +3074,7 @@ export const CombineCardsRequest: MessageFns<CombineCardsRequest> = {
 };
 
 function createBaseCombineCardsResponse(): CombineCardsResponse {
-  return { giftCardId: "", balance: 0n, currency: "", sources: [], transactionId: "" };
+  return { giftCardId: "", balance: 0n, currency: "", sources: [], transactionId: "", availableBalance: 0n };
 }
 
 export const CombineCardsResponse: MessageFns<CombineCardsResponse> = {
@@ -2903,6 +3096,12 @@ export const CombineCardsResponse: MessageFns<CombineCardsResponse> = {
     }
     if (message.transactionId !== "") {
       writer.uint32(42).string(message.transactionId);
+    }
+    if (message.availableBalance !== 0n) {
+      if (BigInt.asIntN(64, message.availableBalance) !== message.availableBalance) {
+        throw new globalThis.Error("value provided for field message.availableBalance of type int64 too large");
+      }
+      writer.uint32(48).int64(message.availableBalance);
     }
     return writer;
   },
@@ -2960,6 +3159,14 @@ export const CombineCardsResponse: MessageFns<CombineCardsResponse> = {
             message.transactionId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.availableBalance = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2982,6 +3189,9 @@ export const CombineCardsResponse: MessageFns<CombineCardsResponse> = {
     message.currency = object.currency ?? "";
     message.sources = object.sources?.map((e) => CombinedSource.fromPartial(e)) || [];
     message.transactionId = object.transactionId ?? "";
+    message.availableBalance = (object.availableBalance !== undefined && object.availableBalance !== null)
+      ? BigInt(object.availableBalance)
+      : 0n;
     return message;
   },
 };
@@ -3413,7 +3623,7 @@ export const GiftCardServiceService = {
     responseSerialize: (value: RedeemResponse): Buffer => Buffer.from(RedeemResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RedeemResponse => RedeemResponse.decode(value),
   },
-  /** Reports a card's balance, currency and status. Changes nothing. */
+  /** Reports a card's balance, available balance, currency and status. Changes no money. */
   balanceInquiry: {
     path: "/giftcard.v1.GiftCardService/BalanceInquiry" as const,
     requestStream: false as const,
@@ -3527,6 +3737,75 @@ export const GiftCardServiceService = {
       Buffer.from(UpdateGiftCardResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateGiftCardResponse => UpdateGiftCardResponse.decode(value),
   },
+  /**
+   * Places a hold for a later capture (the first phase of a two-phase payment): the balance stays,
+   * the available balance drops by the held amount until the hold is captured, voided or expires.
+   */
+  authorizeRedemption: {
+    path: "/giftcard.v1.GiftCardService/AuthorizeRedemption" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AuthorizeRedemptionRequest): Buffer =>
+      Buffer.from(AuthorizeRedemptionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuthorizeRedemptionRequest => AuthorizeRedemptionRequest.decode(value),
+    responseSerialize: (value: AuthorizeRedemptionResponse): Buffer =>
+      Buffer.from(AuthorizeRedemptionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuthorizeRedemptionResponse => AuthorizeRedemptionResponse.decode(value),
+  },
+  /** Takes (part of) a hold's amount off the balance as a redemption, and releases the rest. */
+  captureHold: {
+    path: "/giftcard.v1.GiftCardService/CaptureHold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CaptureHoldRequest): Buffer => Buffer.from(CaptureHoldRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CaptureHoldRequest => CaptureHoldRequest.decode(value),
+    responseSerialize: (value: CaptureHoldResponse): Buffer => Buffer.from(CaptureHoldResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CaptureHoldResponse => CaptureHoldResponse.decode(value),
+  },
+  /** Releases a hold without taking anything. */
+  voidHold: {
+    path: "/giftcard.v1.GiftCardService/VoidHold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VoidHoldRequest): Buffer => Buffer.from(VoidHoldRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VoidHoldRequest => VoidHoldRequest.decode(value),
+    responseSerialize: (value: VoidHoldResponse): Buffer => Buffer.from(VoidHoldResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VoidHoldResponse => VoidHoldResponse.decode(value),
+  },
+  /**
+   * Undoes an operation whose answer never came, named by its type and idempotency key: for a caller
+   * that timed out and would rather cancel than retry. If the operation was applied it is undone
+   * exactly; if it never arrived, its key is recorded as reversed and a late arrival is refused
+   * (ALREADY_EXISTS, OPERATION_REVERSED). Any later call with the key gets that refusal, and
+   * reversing again returns the same answer.
+   */
+  reverseOperation: {
+    path: "/giftcard.v1.GiftCardService/ReverseOperation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReverseOperationRequest): Buffer =>
+      Buffer.from(ReverseOperationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReverseOperationRequest => ReverseOperationRequest.decode(value),
+    responseSerialize: (value: ReverseOperationResponse): Buffer =>
+      Buffer.from(ReverseOperationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReverseOperationResponse => ReverseOperationResponse.decode(value),
+  },
+  /**
+   * Lists a card's history, newest first: its ledger entries and its holds placed, captured, voided
+   * and expired. POST, not GET: the card may be named by its number and passcode, which must not
+   * travel in a URL.
+   */
+  listCardActivities: {
+    path: "/giftcard.v1.GiftCardService/ListCardActivities" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCardActivitiesRequest): Buffer =>
+      Buffer.from(ListCardActivitiesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCardActivitiesRequest => ListCardActivitiesRequest.decode(value),
+    responseSerialize: (value: ListCardActivitiesResponse): Buffer =>
+      Buffer.from(ListCardActivitiesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCardActivitiesResponse => ListCardActivitiesResponse.decode(value),
+  },
 } as const;
 
 export interface GiftCardServiceServer extends UntypedServiceImplementation {
@@ -3539,7 +3818,7 @@ export interface GiftCardServiceServer extends UntypedServiceImplementation {
   reload: handleUnaryCall<ReloadRequest, ReloadResponse>;
   /** Deducts funds from an active card during a purchase. */
   redeem: handleUnaryCall<RedeemRequest, RedeemResponse>;
-  /** Reports a card's balance, currency and status. Changes nothing. */
+  /** Reports a card's balance, available balance, currency and status. Changes no money. */
   balanceInquiry: handleUnaryCall<BalanceInquiryRequest, BalanceInquiryResponse>;
   /** Moves an amount from an existing card to a newly generated card. */
   balanceTransfer: handleUnaryCall<BalanceTransferRequest, BalanceTransferResponse>;
@@ -3559,6 +3838,29 @@ export interface GiftCardServiceServer extends UntypedServiceImplementation {
   listGiftCards: handleUnaryCall<ListGiftCardsRequest, ListGiftCardsResponse>;
   /** Sets or clears a saved card's preferred flag; a user has at most one preferred card. */
   updateGiftCard: handleUnaryCall<UpdateGiftCardRequest, UpdateGiftCardResponse>;
+  /**
+   * Places a hold for a later capture (the first phase of a two-phase payment): the balance stays,
+   * the available balance drops by the held amount until the hold is captured, voided or expires.
+   */
+  authorizeRedemption: handleUnaryCall<AuthorizeRedemptionRequest, AuthorizeRedemptionResponse>;
+  /** Takes (part of) a hold's amount off the balance as a redemption, and releases the rest. */
+  captureHold: handleUnaryCall<CaptureHoldRequest, CaptureHoldResponse>;
+  /** Releases a hold without taking anything. */
+  voidHold: handleUnaryCall<VoidHoldRequest, VoidHoldResponse>;
+  /**
+   * Undoes an operation whose answer never came, named by its type and idempotency key: for a caller
+   * that timed out and would rather cancel than retry. If the operation was applied it is undone
+   * exactly; if it never arrived, its key is recorded as reversed and a late arrival is refused
+   * (ALREADY_EXISTS, OPERATION_REVERSED). Any later call with the key gets that refusal, and
+   * reversing again returns the same answer.
+   */
+  reverseOperation: handleUnaryCall<ReverseOperationRequest, ReverseOperationResponse>;
+  /**
+   * Lists a card's history, newest first: its ledger entries and its holds placed, captured, voided
+   * and expired. POST, not GET: the card may be named by its number and passcode, which must not
+   * travel in a URL.
+   */
+  listCardActivities: handleUnaryCall<ListCardActivitiesRequest, ListCardActivitiesResponse>;
 }
 
 export interface GiftCardServiceClient extends Client {
@@ -3613,7 +3915,7 @@ export interface GiftCardServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RedeemResponse) => void,
   ): ClientUnaryCall;
-  /** Reports a card's balance, currency and status. Changes nothing. */
+  /** Reports a card's balance, available balance, currency and status. Changes no money. */
   balanceInquiry(
     request: BalanceInquiryRequest,
     callback: (error: ServiceError | null, response: BalanceInquiryResponse) => void,
@@ -3772,6 +4074,99 @@ export interface GiftCardServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateGiftCardResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Places a hold for a later capture (the first phase of a two-phase payment): the balance stays,
+   * the available balance drops by the held amount until the hold is captured, voided or expires.
+   */
+  authorizeRedemption(
+    request: AuthorizeRedemptionRequest,
+    callback: (error: ServiceError | null, response: AuthorizeRedemptionResponse) => void,
+  ): ClientUnaryCall;
+  authorizeRedemption(
+    request: AuthorizeRedemptionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuthorizeRedemptionResponse) => void,
+  ): ClientUnaryCall;
+  authorizeRedemption(
+    request: AuthorizeRedemptionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuthorizeRedemptionResponse) => void,
+  ): ClientUnaryCall;
+  /** Takes (part of) a hold's amount off the balance as a redemption, and releases the rest. */
+  captureHold(
+    request: CaptureHoldRequest,
+    callback: (error: ServiceError | null, response: CaptureHoldResponse) => void,
+  ): ClientUnaryCall;
+  captureHold(
+    request: CaptureHoldRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CaptureHoldResponse) => void,
+  ): ClientUnaryCall;
+  captureHold(
+    request: CaptureHoldRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CaptureHoldResponse) => void,
+  ): ClientUnaryCall;
+  /** Releases a hold without taking anything. */
+  voidHold(
+    request: VoidHoldRequest,
+    callback: (error: ServiceError | null, response: VoidHoldResponse) => void,
+  ): ClientUnaryCall;
+  voidHold(
+    request: VoidHoldRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VoidHoldResponse) => void,
+  ): ClientUnaryCall;
+  voidHold(
+    request: VoidHoldRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VoidHoldResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Undoes an operation whose answer never came, named by its type and idempotency key: for a caller
+   * that timed out and would rather cancel than retry. If the operation was applied it is undone
+   * exactly; if it never arrived, its key is recorded as reversed and a late arrival is refused
+   * (ALREADY_EXISTS, OPERATION_REVERSED). Any later call with the key gets that refusal, and
+   * reversing again returns the same answer.
+   */
+  reverseOperation(
+    request: ReverseOperationRequest,
+    callback: (error: ServiceError | null, response: ReverseOperationResponse) => void,
+  ): ClientUnaryCall;
+  reverseOperation(
+    request: ReverseOperationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReverseOperationResponse) => void,
+  ): ClientUnaryCall;
+  reverseOperation(
+    request: ReverseOperationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReverseOperationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists a card's history, newest first: its ledger entries and its holds placed, captured, voided
+   * and expired. POST, not GET: the card may be named by its number and passcode, which must not
+   * travel in a URL.
+   */
+  listCardActivities(
+    request: ListCardActivitiesRequest,
+    callback: (error: ServiceError | null, response: ListCardActivitiesResponse) => void,
+  ): ClientUnaryCall;
+  listCardActivities(
+    request: ListCardActivitiesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCardActivitiesResponse) => void,
+  ): ClientUnaryCall;
+  listCardActivities(
+    request: ListCardActivitiesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCardActivitiesResponse) => void,
   ): ClientUnaryCall;
 }
 

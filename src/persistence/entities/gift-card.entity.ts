@@ -44,6 +44,15 @@ export class GiftCardEntity {
   })
   successorCardId!: bigint | null;
 
+  @Column({ name: 'held_minor', type: 'bigint', transformer: bigintTransformer })
+  heldMinor!: bigint;
+
+  @Column({ name: 'open_holds', type: 'int' })
+  openHolds!: number;
+
+  @Column({ name: 'next_hold_expires_at', type: 'datetime', precision: 3, nullable: true })
+  nextHoldExpiresAt!: Date | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 

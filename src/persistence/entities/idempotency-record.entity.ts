@@ -34,6 +34,17 @@ export class IdempotencyRecordEntity {
   @Column({ name: 'secrets_expire_at', type: 'datetime', precision: 3, nullable: true })
   secretsExpireAt!: Date | null;
 
+  /** The RPC that claimed the key; null on records written before reversals existed. */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  rpc!: string | null;
+
+  /** Set when the key's call was reversed: the reversal's answer, sealed like the first one. */
+  @Column({ name: 'sealed_reversal', type: 'mediumblob', nullable: true })
+  sealedReversal!: Buffer | null;
+
+  @Column({ name: 'reversed_at', type: 'datetime', precision: 3, nullable: true })
+  reversedAt!: Date | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 

@@ -43,6 +43,21 @@ export class LedgerEntryEntity {
   })
   refundOfEntryId!: bigint | null;
 
+  /** Null on entries written before holds existed, when it equalled the balance after. */
+  @Column({
+    name: 'available_after_minor',
+    type: 'bigint',
+    nullable: true,
+    transformer: bigintTransformer,
+  })
+  availableAfterMinor!: bigint | null;
+
+  @Column({ name: 'hold_id', type: 'bigint', nullable: true, transformer: bigintTransformer })
+  holdId!: bigint | null;
+
+  @Column({ name: 'reverses_entry_id', type: 'bigint', nullable: true, transformer: bigintTransformer })
+  reversesEntryId!: bigint | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 

@@ -15,6 +15,7 @@ export const balanceInquiryHandler =
       giftCardId: view.giftCardId,
       maskedCardNumber: maskedNumber(view.numberLast4),
       balance: view.balanceMinor,
+      availableBalance: view.availableMinor,
       currency: view.currency,
       status: statusToProto(view.status),
       expireTime: timeToProto(view.expiresAt),

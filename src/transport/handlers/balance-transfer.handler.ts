@@ -34,11 +34,13 @@ export const balanceTransferHandler =
       cardNumber: result.cardNumber,
       passcode: result.passcode,
       balance: result.balanceMinor,
+      availableBalance: result.availableMinor,
       currency: result.currency,
       transactionId: result.transactionId,
       debitTransactionId: result.debitTransactionId,
       sourceGiftCardId: result.sourceGiftCardId,
       sourceBalance: result.sourceBalanceMinor,
+      sourceAvailableBalance: result.sourceAvailableMinor,
       sourceStatus: statusToProto(result.sourceStatus),
       status: TransferStatus.TRANSFER_STATUS_COMPLETED,
     };

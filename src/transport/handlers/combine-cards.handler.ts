@@ -41,6 +41,7 @@ export const combineCardsHandler =
     return {
       giftCardId: result.giftCardId,
       balance: result.balanceMinor,
+      availableBalance: result.availableMinor,
       currency: result.currency,
       sources: result.sources.map((source) => ({
         giftCardId: source.giftCardId,

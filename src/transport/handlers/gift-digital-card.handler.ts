@@ -46,6 +46,7 @@ export const giftDigitalCardHandler =
       cardNumber: gifted.cardNumber ?? '',
       passcode: gifted.passcode ?? '',
       balance: gifted.balanceMinor,
+      availableBalance: gifted.availableMinor,
       currency: gifted.currency,
       transactionId: gifted.transactionId ?? '',
       recipientUserId: gifted.recipientUserId,

@@ -23,6 +23,7 @@ export const issueVirtualCardHandler =
       cardNumber: issued.cardNumber,
       passcode: issued.passcode,
       balance: issued.balanceMinor,
+      availableBalance: issued.availableMinor,
       currency: issued.currency,
       status: statusToProto(issued.status),
       transactionId: issued.transactionId,

@@ -22,6 +22,7 @@ export const redeemHandler =
       giftCardId: result.giftCardId,
       redeemedAmount: result.redeemedMinor,
       balance: result.balanceMinor,
+      availableBalance: result.availableMinor,
       currency: result.currency,
       partial: result.partial,
     };

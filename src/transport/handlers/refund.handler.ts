@@ -25,6 +25,7 @@ export const refundHandler =
       giftCardId: result.giftCardId,
       refundedAmount: result.refundedMinor,
       balance: result.balanceMinor,
+      availableBalance: result.availableMinor,
       currency: result.currency,
       redeemedGiftCardId: result.redeemedGiftCardId,
       redirected: result.redirected,

@@ -20,6 +20,7 @@ export const reloadHandler =
       transactionId: result.transactionId,
       giftCardId: result.giftCardId,
       balance: result.balanceMinor,
+      availableBalance: result.availableMinor,
       currency: result.currency,
     };
   };

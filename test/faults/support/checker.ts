@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise';
+import { judgeHolds, judgeReversals } from './hold-and-reversal-checks';
 import { loadSnapshot, type EntryRow, type LedgerSnapshot, type Watermark } from './ledger-snapshot';
 import type { BalanceEffect } from './planned-call';
 import type { CallRecord } from './workload';
@@ -24,7 +25,8 @@ export interface CheckReport {
   readonly totals: Readonly<Record<string, string>>;
 }
 
-const EXTERNAL_FLOWS = new Set(['ISSUE', 'RELOAD', 'REDEEM', 'REFUND']);
+/** Money entering or leaving the cards; a REVERSAL undoes one of these. */
+const EXTERNAL_FLOWS = new Set(['ISSUE', 'RELOAD', 'REDEEM', 'REFUND', 'REVERSAL']);
 /** More findings than this only repeat the story; the counts still cover them all. */
 const MAX_LISTED = 20;
 
@@ -32,7 +34,8 @@ const MAX_LISTED = 20;
  * Reads the database after a run and holds it against what clients were told (Jepsen's bank
  * checker, with an exact model): every acknowledged call is in the ledger exactly once, nothing
  * else is, no refused call left an entry, every balance is the sum of its entries and of what the
- * answers said, money is conserved and no balance is negative.
+ * answers said, money is conserved and no balance is negative; holds and reversals keep their
+ * rules (hold-and-reversal-checks.ts).
  */
 export async function checkLedger(
   db: Connection,
@@ -76,11 +79,24 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
     }
   }
 
+  // A call refused as reversed may have been applied and undone: judgeReversals holds it to that.
+  const learned = judgeReversals(snapshot, records, ledger.byRef, accounted, (kind, line) => {
+    found.add(kind, line);
+  });
+  judgeHolds(snapshot, (kind, line) => {
+    found.add(kind, line);
+  });
+
   // A refused call rolled back its key with its work: a stored key, or an entry found by its
-  // reference or its key's operation, means it was applied although the client was told no.
-  for (const call of records.filter((r) => r.outcome === 'refused')) {
+  // reference or its key's operation, means it was applied although the client was told no. A
+  // reversed key stays stored, and its call is judged by judgeReversals instead.
+  const refusedOutright = (r: CallRecord): boolean =>
+    r.outcome === 'refused' && r.refusal?.reason !== 'OPERATION_REVERSED';
+  // A reversal that finds nothing stores the key it names, to refuse the call if it comes late.
+  const reservedByReversal = new Set(records.flatMap((r) => (r.reversal === undefined ? [] : [r.reversal.key])));
+  for (const call of records.filter(refusedOutright)) {
     const refused = `${call.operation} ${call.key ?? ''}: refused ${call.refusal?.reason ?? ''}`;
-    if (call.key !== null && ledger.claims.has(call.key))
+    if (call.key !== null && ledger.claims.has(call.key) && !reservedByReversal.has(call.key))
       found.add('refused-applied', `${refused} yet its key is stored`);
     for (const entry of entriesOfCall(call, ledger)) {
       if (accounted.has(entry.id)) continue;
@@ -104,9 +120,8 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
   }
 
   const expected = new Map<string, bigint>();
-  for (const call of acknowledged) {
-    for (const effect of call.effects)
-      expected.set(effect.giftCardId, (expected.get(effect.giftCardId) ?? 0n) + effect.deltaMinor);
+  for (const effect of [...acknowledged.flatMap((call) => call.effects), ...learned]) {
+    expected.set(effect.giftCardId, (expected.get(effect.giftCardId) ?? 0n) + effect.deltaMinor);
   }
   let balancesOff = 0;
   const ledgerSums = new Map<bigint, bigint>();
@@ -146,7 +161,7 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
   if (balances !== flows || internal !== 0n) {
     found.add(
       'conservation',
-      `balances ${balances} but issued + reloaded - redeemed + refunded = ${flows}, moves between cards net ${internal}`,
+      `balances ${balances} but issued + reloaded - redeemed + refunded ± reversed = ${flows}, moves between cards net ${internal}`,
     );
   }
   // Each move between cards on its own takes from one side exactly what it gives the other.
@@ -174,8 +189,18 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
       { name: 'no refused call left a ledger entry', holds: !found.any('refused-applied') },
       { name: "every card's balance equals the sum of its ledger entries", holds: !found.any('balance-vs-ledger') },
       { name: "every card's balance equals what its acknowledged calls add up to", holds: !found.any('model') },
-      { name: 'sum of balances = issued + reloaded - redeemed + refunded', holds: !found.any('conservation') },
+      {
+        name: 'sum of balances = issued + reloaded - redeemed + refunded ± reversed',
+        holds: !found.any('conservation'),
+      },
       { name: 'no balance is negative', holds: !found.any('negative') },
+      { name: 'no hold is captured twice, nor beyond what it held', holds: !found.any('hold') },
+      { name: 'no available balance is negative, every hold tally is its open holds', holds: !found.any('available') },
+      {
+        name: 'every reversal undoes its call exactly once; nothing reversed stays applied',
+        holds: !found.any('reversal'),
+      },
+      { name: 'no call sent after its key was reversed is applied', holds: !found.any('late-original') },
       { name: 'every call ended with a definite answer', holds: !found.any('unresolved') },
     ],
     violations: found.lines(),
@@ -187,6 +212,9 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
       refunded: byType('REFUND').toString(),
       transferred: byType('TRANSFER_IN').toString(),
       combined: byType('COMBINE_IN').toString(),
+      reversed: byType('REVERSAL').toString(),
+      holds: String(snapshot.holds?.length ?? 0),
+      captured: String(entries.filter((e) => (e.holdId ?? null) !== null).length),
       cards: String(cards.length),
       entries: String(entries.length),
     },
@@ -213,8 +241,10 @@ function operationOfKey(call: CallRecord, ledger: LedgerIndex): string | null {
  */
 function entriesOfCall(call: CallRecord, ledger: LedgerIndex): EntryRow[] {
   const operationId = operationOfKey(call, ledger);
+  // A REVERSAL carries the reference of what it undoes; it is its reversal's, by the id that one names.
+  const referenced = call.externalRef === null ? [] : (ledger.byRef.get(call.externalRef) ?? []);
   const own = [
-    ...(call.externalRef === null ? [] : (ledger.byRef.get(call.externalRef) ?? [])),
+    ...referenced.filter((e) => e.type !== 'REVERSAL'),
     ...(operationId === null ? [] : (ledger.byOperation.get(operationId) ?? [])),
   ];
   return [...new Map(own.map((e) => [e.id, e])).values()];

@@ -1,17 +1,14 @@
+import { OperationType } from '../../../gen/giftcard/v1/reversal';
+import { nameCard } from './card-naming';
+import { authorizeRedemption, captureHold, voidHold } from './hold-operations';
 import { balanceTransfer, combineCards, deletingTransfer, giftExistingCard, giftNewCard } from './movement-operations';
 import { planned, type WorkloadOperation } from './planned-call';
-import type { Rng } from './random';
-import type { WorkloadCard } from './world';
-
-/**
- * Most calls name the card by number and passcode, some as a saved card of its owner. Chosen once
- * per call: a retry must send exactly the same request, or its key would be refused as reused.
- */
-function nameCard(card: WorkloadCard, rng: Rng) {
-  return rng.chance(0.3)
-    ? { giftCardId: card.giftCardId, userId: card.userId }
-    : { cardNumber: card.cardNumber, passcode: card.passcode };
-}
+import {
+  originalAfterReversal,
+  reversalBeforeOriginal,
+  reversalRacingOriginal,
+  reverseOperation,
+} from './reversal-operations';
 
 export const issueVirtualCard: WorkloadOperation = {
   name: 'IssueVirtualCard',
@@ -30,6 +27,8 @@ export const issueVirtualCard: WorkloadOperation = {
       send: (api, settings) => api.issueVirtualCard(request, settings),
       acknowledge: (card, w) => {
         w.learnCard(card);
+        // Nobody uses these cards after: a reversal finds them untouched and takes their funding back.
+        w.reversible.push({ operationType: OperationType.OPERATION_TYPE_ISSUE_VIRTUAL_CARD, key });
         return [{ giftCardId: card.giftCardId, deltaMinor: card.balance, transactionId: card.transactionId }];
       },
     });
@@ -56,9 +55,10 @@ export const reload: WorkloadOperation = {
       allowedRefusals: ['BALANCE_LIMIT_EXCEEDED'],
       send: (api, settings) => api.reload(request, settings),
       // Held against the card the client named: a reload must credit that card, whatever the answer says.
-      acknowledge: (answer) => [
-        { giftCardId: card.giftCardId, deltaMinor: amount, transactionId: answer.transactionId },
-      ],
+      acknowledge: (answer, w) => {
+        w.reversible.push({ operationType: OperationType.OPERATION_TYPE_RELOAD, key });
+        return [{ giftCardId: card.giftCardId, deltaMinor: amount, transactionId: answer.transactionId }];
+      },
     });
   },
 };
@@ -89,6 +89,7 @@ export const redeem: WorkloadOperation = {
       send: (api, settings) => api.redeem(request, settings),
       acknowledge: (answer, w) => {
         w.redemptions.push({ transactionId: answer.transactionId, refundableMinor: answer.redeemedAmount });
+        w.reversible.push({ operationType: OperationType.OPERATION_TYPE_REDEEM, key });
         return [
           // Held against the card the client named: a redemption must debit that card.
           { giftCardId, deltaMinor: -answer.redeemedAmount, transactionId: answer.transactionId },
@@ -149,7 +150,7 @@ export const balanceInquiry: WorkloadOperation = {
   },
 };
 
-/** Every money operation, the read, and the gift that moves a card without moving money. */
+/** Every money operation, the read, the gift that moves a card without moving money, holds and reversals. */
 export const OPERATIONS: readonly WorkloadOperation[] = [
   issueVirtualCard,
   reload,
@@ -161,4 +162,11 @@ export const OPERATIONS: readonly WorkloadOperation[] = [
   giftNewCard,
   giftExistingCard,
   combineCards,
+  authorizeRedemption,
+  captureHold,
+  voidHold,
+  reverseOperation,
+  reversalRacingOriginal,
+  reversalBeforeOriginal,
+  originalAfterReversal,
 ];

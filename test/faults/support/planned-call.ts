@@ -22,10 +22,20 @@ export type BalanceEffect = {
     }
 );
 
+/** What a reversal's answer said about the key it names. */
+export interface ReversalNote {
+  readonly key: string;
+  /** REVERSED: a call with the key had been applied; NOT_FOUND: none had. */
+  readonly found: boolean;
+}
+
 /** A call ready to send, and how to read its answer. */
 export interface PlannedCall {
   readonly operation: string;
-  /** Null for calls that change nothing (inquiry): retrying them needs no key. */
+  /**
+   * The key the call claims. Null for calls that claim none: reads (inquiry), and reversals, which
+   * name another call's key in their request and their reversal note.
+   */
   readonly key: string | null;
   /**
    * The reference the call's ledger entries carry (its source transaction or order id). The
@@ -39,6 +49,13 @@ export interface PlannedCall {
   send(api: GiftCardApi, settings: CallSettings): Promise<unknown>;
   /** What an acknowledged answer says changed; may teach the world (a redemption to refund). */
   acknowledge(response: unknown, world: WorkloadWorld): readonly BalanceEffect[];
+  /** A reversal reads from its answer what it found for the key it names. */
+  readonly reversalOf?: (response: unknown) => ReversalNote;
+  /**
+   * Sent with a key a reversal reserved before the call: the service must refuse it with
+   * OPERATION_REVERSED and apply nothing; that refusal is this call's success.
+   */
+  readonly afterReversal?: boolean;
 }
 
 /**
@@ -50,8 +67,11 @@ export interface WorkloadOperation {
   readonly name: string;
   /** Relative frequency in the mix. */
   readonly weight: number;
-  /** A call for the world as it is, or null when it offers nothing to do (no redemption yet). */
-  plan(world: WorkloadWorld, rng: Rng, key: string): PlannedCall | null;
+  /**
+   * A call for the world as it is, or null when it offers nothing to do (no redemption yet); or
+   * several calls the client sends at once (a reversal racing its original).
+   */
+  plan(world: WorkloadWorld, rng: Rng, key: string): PlannedCall | readonly PlannedCall[] | null;
 }
 
 /** Keeps each row type-safe: the answer `acknowledge` reads is the one `send` returned. */
@@ -62,10 +82,14 @@ export function planned<Res>(call: {
   allowedRefusals?: readonly string[];
   send: (api: GiftCardApi, settings: CallSettings) => Promise<Res>;
   acknowledge: (response: Res, world: WorkloadWorld) => readonly BalanceEffect[];
+  reversalOf?: (response: Res) => ReversalNote;
+  afterReversal?: boolean;
 }): PlannedCall {
+  const { reversalOf } = call;
   return {
     allowedRefusals: [],
     ...call,
     acknowledge: (response, world) => call.acknowledge(response as Res, world),
+    reversalOf: reversalOf === undefined ? undefined : (response) => reversalOf(response as Res),
   };
 }

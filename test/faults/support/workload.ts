@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import type { GiftCardApi } from '../../support/api';
 import { decodeRpcError, type DecodedRpcError } from '../../support/rpc-error';
 import { OPERATIONS } from './operations';
-import type { BalanceEffect, PlannedCall, WorkloadOperation } from './planned-call';
+import type { BalanceEffect, PlannedCall, ReversalNote, WorkloadOperation } from './planned-call';
 import type { Rng } from './random';
 import type { WorkloadWorld } from './world';
 
@@ -53,7 +53,16 @@ export interface CallRecord {
   readonly attempts: number;
   readonly effects: readonly BalanceEffect[];
   readonly refusal?: { readonly code: string; readonly reason: string | undefined };
+  /** For an acknowledged reversal: the key it named and whether it found a call applied. */
+  readonly reversal?: ReversalNote;
+  /** Sent after a reversal reserved its key: it must end refused with OPERATION_REVERSED. */
+  readonly afterReversal?: boolean;
 }
+
+/** A call that did what its row exists for: acknowledged, or a late original refused as reversed. */
+const completed = (record: CallRecord): boolean =>
+  record.outcome === 'acknowledged' ||
+  (record.afterReversal === true && record.refusal?.reason === 'OPERATION_REVERSED');
 
 export interface WorkloadResult {
   readonly records: readonly CallRecord[];
@@ -179,16 +188,28 @@ export class Workload {
     const rng = this.rng.fork(`client-${index}`);
     for (let sequence = 0; !this.stopping; sequence++) {
       const operation = rng.weighted(this.operations);
-      const call = operation.plan(this.world, rng, this.key(index, sequence));
-      if (call === null) continue;
-      const record = await this.perform(api, call, rng);
-      if (record.outcome === 'acknowledged') this.acknowledgedRows.add(operation.name);
+      const plan = operation.plan(this.world, rng, this.key(index, sequence));
+      if (plan === null) continue;
+      // A row of several calls sends them at once (a reversal racing its original), each drawing
+      // from a generator of its own so the interleaving of their retries cannot shift the others'.
+      const calls: readonly PlannedCall[] = Array.isArray(plan) ? plan : [plan as PlannedCall];
+      const records = await Promise.all(
+        calls.map((call, at) =>
+          this.perform(api, call, calls.length === 1 ? rng : rng.fork(`${index}-${sequence}-${at}`)),
+        ),
+      );
+      if (records.some(completed)) this.acknowledgedRows.add(operation.name);
     }
   }
 
   /** `rng`: the calling client's own generator; the setup, before any client starts, uses the workload's. */
   private async perform(api: GiftCardApi, call: PlannedCall, rng: Rng = this.rng): Promise<CallRecord> {
-    const base = { operation: call.operation, key: call.key, externalRef: call.externalRef };
+    const base = {
+      operation: call.operation,
+      key: call.key,
+      externalRef: call.externalRef,
+      ...(call.afterReversal === true ? { afterReversal: true } : {}),
+    };
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) this.retries++;
       let response: unknown;
@@ -211,8 +232,15 @@ export class Workload {
         continue;
       }
       const effects = call.acknowledge(response, this.world);
+      const reversal = call.reversalOf?.(response);
       if (call.key !== null && rng.chance(this.options.replayShare)) await this.replay(api, call, response, rng);
-      return this.keep({ ...base, outcome: 'acknowledged', attempts: attempt, effects });
+      return this.keep({
+        ...base,
+        outcome: 'acknowledged',
+        attempts: attempt,
+        effects,
+        ...(reversal === undefined ? {} : { reversal }),
+      });
     }
   }
 
@@ -225,7 +253,11 @@ export class Workload {
         if (!isDeepStrictEqual(again, first)) this.replayMismatches.push(`${call.operation} ${call.key ?? ''}`);
         return;
       } catch (error) {
-        const answer = this.noteAnswer(call, decodeRpcError(error));
+        const decoded = decodeRpcError(error);
+        // Another client may have reversed the call since: its key answers that from then on.
+        const reversedSince = call.key !== null && this.world.reversalTargets.has(call.key);
+        const answer = this.noteAnswer(call, decoded, reversedSince ? ['OPERATION_REVERSED'] : []);
+        if (answer.reason === 'OPERATION_REVERSED' && reversedSince) return;
         if (DEFINITE_REFUSALS.has(answer.code)) {
           this.replayMismatches.push(
             `${call.operation} ${call.key ?? ''}: replay refused ${answer.reason ?? answer.codeName}`,
@@ -238,12 +270,15 @@ export class Workload {
     }
   }
 
-  private noteAnswer(call: PlannedCall, answer: DecodedRpcError): DecodedRpcError {
+  private noteAnswer(call: PlannedCall, answer: DecodedRpcError, alsoAllowed: readonly string[] = []): DecodedRpcError {
     const label = answer.reason === undefined ? answer.codeName : `${answer.codeName}/${answer.reason}`;
     this.answers[label] = (this.answers[label] ?? 0) + 1;
     if (answer.code === status.INTERNAL && SERVER_INTERNAL.test(answer.message)) {
       this.anomalies.push(`${call.operation}: INTERNAL from the server: ${answer.message}`);
-    } else if (DEFINITE_REFUSALS.has(answer.code) && !call.allowedRefusals.includes(answer.reason ?? '')) {
+    } else if (
+      DEFINITE_REFUSALS.has(answer.code) &&
+      ![...call.allowedRefusals, ...alsoAllowed].includes(answer.reason ?? '')
+    ) {
       this.anomalies.push(`${call.operation} ${call.key ?? ''}: refused ${label}, which the rules do not allow here`);
     }
     return answer;

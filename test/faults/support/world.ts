@@ -1,3 +1,5 @@
+import type { OperationType } from '../../../gen/giftcard/v1/reversal';
+
 /** A card of the workload's fixed set, named either way a caller may name it (SPEC §2). */
 export interface WorkloadCard {
   readonly giftCardId: string;
@@ -31,12 +33,32 @@ export interface Redemption {
   refundableMinor: bigint;
 }
 
+/** A hold some client saw placed, until an answer says it was captured or released. */
+export interface WorkloadHold {
+  readonly holdId: string;
+  readonly giftCardId: string;
+  readonly amountMinor: bigint;
+}
+
+/** A call some client saw acknowledged, which a reversal may undo. */
+export interface ReversibleCall {
+  readonly operationType: OperationType;
+  readonly key: string;
+}
+
 /** What the clients share: the cards, the redemptions to refund, every secret they were shown. */
 export class WorkloadWorld {
   readonly cards: WorkloadCard[] = [];
   /** ACTIVE as far as the acknowledged answers tell; a retired card leaves this list. */
   readonly spares: SpareCard[] = [];
   readonly redemptions: Redemption[] = [];
+  /** Open as far as the acknowledged answers tell; a call in flight may have closed one. */
+  readonly holds: WorkloadHold[] = [];
+  readonly reversible: ReversibleCall[] = [];
+  /** Keys a reversal reserved before any call was sent with them: a late original must be refused. */
+  readonly reservedKeys: string[] = [];
+  /** Every key some reversal names; a replay of its call may meet OPERATION_REVERSED. */
+  readonly reversalTargets = new Set<string>();
   /** Refunds that credited a successor of the redeemed card: the chain a combine or transfer leaves. */
   redirectedRefunds = 0;
   /** Card numbers and passcodes, to search the logs and the raw tables for. */
@@ -70,5 +92,17 @@ export class WorkloadWorld {
 
   sparesOf(userId: string): SpareCard[] {
     return this.spares.filter((spare) => spare.ownerUserId === userId);
+  }
+
+  /** A hold an answer closed (captured, voided, reversed): nothing more can be done with it. */
+  closeHold(holdId: string): void {
+    const index = this.holds.findIndex((hold) => hold.holdId === holdId);
+    if (index >= 0) this.holds.splice(index, 1);
+  }
+
+  /** A redemption a reversal gave back: refunds of it are refused from now on. */
+  redemptionReversed(transactionId: string): void {
+    const redemption = this.redemptions.find((r) => r.transactionId === transactionId);
+    if (redemption !== undefined) redemption.refundableMinor = 0n;
   }
 }
