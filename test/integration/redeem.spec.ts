@@ -4,7 +4,7 @@ import { credentialsOf, issueCard, newKey, newPurchase } from '../support/builde
 import { expireDirectly } from '../support/direct-rows';
 import { entryCountOf, ledgerSumOf } from '../support/ledger-invariants';
 import { startedTogetherOnCardLock } from '../support/lock-waits';
-import { rpcError, settle } from '../support/rpc-error';
+import { rpcError, settle, settleDefinitely } from '../support/rpc-error';
 import { useTestService } from '../support/integration-hooks';
 import type { TestService } from '../support/test-service';
 
@@ -133,9 +133,11 @@ describe('Redeem', () => {
   it('lets exactly as many of 50 concurrent redemptions succeed as the balance covers', async () => {
     const card = await issueCard(svc.api, { amount: 2_000n });
     const outcomes = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        settle(svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 100n, currency: 'USD' })),
-      ),
+      // One key per redemption, resent when a burst is turned away, as callers do.
+      Array.from({ length: 50 }, () => {
+        const request = { idempotencyKey: newKey(), ...credentialsOf(card), amount: 100n, currency: 'USD' };
+        return settleDefinitely(() => svc.api.redeem(request));
+      }),
     );
     const succeeded = outcomes.filter((o) => o.ok);
     const refusals = outcomes.flatMap((o) => (o.ok ? [] : [o.error.reason]));
