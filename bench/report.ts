@@ -62,12 +62,18 @@ function notMeasured(name: CeilingName, scenario: Scenario): string {
   return name === 'textbook' && !TEXTBOOK_SCENARIOS.includes(scenario) ? 'n/a' : '–';
 }
 
-const CEILING_LABELS: Readonly<Record<CellResult['phase'], string>> = {
-  service: 'service',
-  transport: 'transport (no-op gRPC',
-  database: 'database (the service SQL via mysql2)',
-  textbook: 'textbook (textbook SQL via mysql2)',
-};
+function ceilingLabel(result: CellResult): string {
+  switch (result.phase) {
+    case 'transport':
+      return `transport (no-op gRPC x${result.processes})`;
+    case 'database':
+      return 'database (the service SQL via mysql2)';
+    case 'textbook':
+      return 'textbook (textbook SQL via mysql2)';
+    case 'service':
+      return 'service';
+  }
+}
 
 export function cellLine(result: CellResult): string {
   const where =
@@ -113,7 +119,7 @@ export function ceilingTable(index: ResultIndex): string {
     .filter((r) => r.phase !== 'service')
     .map(
       (r) =>
-        `| ${r.phase === 'transport' ? `${CEILING_LABELS.transport} x${r.processes})` : CEILING_LABELS[r.phase]} | ` +
+        `| ${ceilingLabel(r)} | ` +
         `${SCENARIO_TITLES[r.scenario]} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${fixed(r.p50Ms, 2)} | ` +
         `${fixed(r.p90Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.maxMs, 1)} | ${errorsText(r.errors)} | ` +
         `${fixed(r.serverCpuPercent, 0)} | ${cpuPerCall(r.serverCpuPercent, r)} | ${fixed(r.databaseCpuPercent, 0)} | ` +
