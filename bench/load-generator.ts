@@ -5,6 +5,7 @@ import { LatencyHistogram } from './histogram';
 import type { FromLoader, LoadJob, LoadResult, ToLoader } from './protocol';
 import { operationFor } from './scenarios';
 import { SqlWorkload } from './sql-workload';
+import { TextbookWorkload } from './textbook-workload';
 import type { Workload } from './workload';
 
 /**
@@ -28,13 +29,18 @@ function cardsAt(path: string): CardSet {
 }
 
 function workloadFor(job: LoadJob): Workload {
-  return job.target.kind === 'grpc'
-    ? new GrpcWorkload(job.target.address, job.channels)
-    : new SqlWorkload({
+  switch (job.target.kind) {
+    case 'grpc':
+      return new GrpcWorkload(job.target.address, job.channels);
+    case 'sql':
+      return new SqlWorkload({
         databaseUrl: job.target.databaseUrl,
         connections: job.users,
         lockWaitTimeoutSeconds: LOCK_WAIT_TIMEOUT_SECONDS,
       });
+    case 'textbook':
+      return new TextbookWorkload(job.target.databaseUrl);
+  }
 }
 
 export async function runJob(job: LoadJob): Promise<LoadResult> {

@@ -22,6 +22,10 @@ export class LoaderPool {
     return this.loaders.length;
   }
 
+  get pids(): number[] {
+    return this.loaders.flatMap((loader) => (loader.pid === undefined ? [] : [loader.pid]));
+  }
+
   /** Runs one job per loader (a loader with no job stays idle) and collects the results. */
   async run(jobs: readonly LoadJob[]): Promise<LoadResult[]> {
     if (jobs.length > this.loaders.length) throw new Error('more jobs than load generators');

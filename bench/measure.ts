@@ -4,13 +4,13 @@ import { cpuSeconds, rssMb, sumOver } from './process-stats';
 import type { LoadJob, Target } from './protocol';
 import type { Scenario } from './scenarios';
 
-export type Phase = 'service' | 'transport' | 'database';
+export type Phase = 'service' | 'transport' | 'database' | 'textbook';
 
 export interface Cell {
   readonly phase: Phase;
   readonly scenario: Scenario;
   readonly concurrency: number;
-  /** Server processes; 0 for the database ceiling, which has no server. */
+  /** Server processes; 0 for the database and textbook ceilings, which have no server. */
   readonly processes: number;
   /** The service published events (EVENTS_AMQP_URL set); false for the ceilings. */
   readonly events: boolean;
@@ -36,6 +36,8 @@ export interface CellResult extends Cell {
   readonly loaderCpuPercent: number;
   /** Events-on service cells: outbox rows still unsent when the window closed. */
   readonly outboxUnsentAfter: number | null;
+  /** With --repeat: every round's req/s, in run order; this result is the median round. */
+  readonly roundRps?: readonly number[];
 }
 
 export interface MeasureContext {

@@ -1,6 +1,6 @@
 import { isScenario, SCENARIOS, type Scenario } from './scenarios';
 
-export const CEILINGS = ['transport', 'database'] as const;
+export const CEILINGS = ['transport', 'database', 'textbook'] as const;
 export const EVENT_SETTINGS = ['off', 'on'] as const;
 export type EventSetting = (typeof EVENT_SETTINGS)[number];
 export type Ceiling = (typeof CEILINGS)[number];
@@ -29,6 +29,8 @@ export interface BenchOptions {
   readonly observabilityOverhead: boolean;
   /** Rounds over all cells; each cell reports its median round by throughput. */
   readonly repeat: number;
+  /** Load generators on the last core, the servers under test on the others (taskset). */
+  readonly pin: boolean;
   readonly mysqlUrl: string;
   readonly database: string;
   readonly keepDatabase: boolean;
@@ -38,9 +40,10 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-Drives the gift card service with closed-loop gRPC load and measures it against two ceilings taken
-in the same run: a no-op gRPC server (transport) and the service's own SQL sent straight through
-mysql2 (database). Times are in seconds.
+Drives the gift card service with closed-loop gRPC load and measures it against three ceilings taken
+in the same run: a no-op gRPC server (transport), the service's own SQL sent straight through
+mysql2 (database), and a textbook redemption sent straight through mysql2 (textbook). Times are in
+seconds.
 
   --quick                    preset: --warmup 1 --duration 3 --concurrency 16,64
   --warmup <s>               warm-up before each measured window (default 2)
@@ -57,9 +60,13 @@ mysql2 (database). Times are in seconds.
   --amqp-url <url>           broker for --events on (default $BENCH_AMQP_URL or
                              amqp://guest:guest@127.0.0.1:5672); a queue of the run's own is bound to
                              its exchange and both are deleted afterwards
-  --ceilings <list>          transport,database (default both; "none" skips them)
+  --ceilings <list>          transport,database,textbook (default all; "none" skips them); textbook
+                             runs for redeem-distinct, redeem-hot and issue-virtual-card only
   --repeat <n>               run every cell n times, interleaved, and report each cell's median
-                             round (default 1); steadies figures on a machine others are using
+                             round by throughput (default 1); steadies figures on a machine others
+                             are using
+  --pin                      taskset: load generators on the last CPU, the servers under test on the
+                             others (MySQL is shared and left where it is); needs 2 or more CPUs
   --observability-overhead   also run distinct-card Redeem with the request log and metrics off, then
                              on (interleaved --repeat times, at the largest --concurrency), and report
                              the throughput lost to them (target: at most 5%)
@@ -90,6 +97,7 @@ const DEFAULTS: BenchOptions = {
   profileConcurrency: 0,
   observabilityOverhead: false,
   repeat: 1,
+  pin: false,
   mysqlUrl: process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306',
   database: 'giftcard_bench',
   keepDatabase: false,
@@ -188,6 +196,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       }
       case '--repeat':
         options.repeat = integers(flag, value(), 1, 100)[0]!;
+        break;
+      case '--pin':
+        options.pin = true;
         break;
       case '--observability-overhead':
         options.observabilityOverhead = true;

@@ -1,9 +1,14 @@
 import type { SparseHistogram } from './histogram';
 import type { Scenario } from './scenarios';
 
-/** Where a cell's calls go: the gRPC server under test (service or no-op), or MySQL directly. */
+/**
+ * Where a cell's calls go: the gRPC server under test (service or no-op), or MySQL directly with
+ * the service's statements (sql) or a textbook's (textbook).
+ */
 export type Target =
-  { readonly kind: 'grpc'; readonly address: string } | { readonly kind: 'sql'; readonly databaseUrl: string };
+  | { readonly kind: 'grpc'; readonly address: string }
+  | { readonly kind: 'sql'; readonly databaseUrl: string }
+  | { readonly kind: 'textbook'; readonly databaseUrl: string };
 
 /** One load generator's share of one measured cell. */
 export interface LoadJob {

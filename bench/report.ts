@@ -1,5 +1,6 @@
 import type { CellResult } from './measure';
 import { SCENARIO_TITLES, type Scenario } from './scenarios';
+import { TEXTBOOK_SCENARIOS } from './textbook-workload';
 
 /** The issue's targets (benchmark figures, not test assertions). */
 export const TARGETS = {
@@ -44,23 +45,40 @@ export class ResultIndex {
     );
   }
 
-  /** The lower of the two ceilings measured for a service cell, and which one it is. */
-  lowerCeiling(cell: CellResult): { readonly name: string; readonly rps: number } | null {
-    const transport = this.find('transport', cell.scenario, cell.concurrency, cell.processes);
-    const database = this.find('database', cell.scenario, cell.concurrency);
-    const candidates = [
-      ...(transport === undefined ? [] : [{ name: 'transport', rps: transport.rps }]),
-      ...(database === undefined ? [] : [{ name: 'database', rps: database.rps }]),
+  /** A service cell's ceilings, in the report's column order (undefined: not measured). */
+  ceilingsOf(cell: CellResult): readonly [CeilingName, CellResult | undefined][] {
+    return [
+      ['transport', this.find('transport', cell.scenario, cell.concurrency, cell.processes)],
+      ['database', this.find('database', cell.scenario, cell.concurrency)],
+      ['textbook', this.find('textbook', cell.scenario, cell.concurrency)],
     ];
-    if (candidates.length === 0) return null;
-    return candidates.reduce((low, next) => (next.rps < low.rps ? next : low));
+  }
+}
+
+type CeilingName = 'transport' | 'database' | 'textbook';
+
+/** A ceiling the run did not measure: "n/a" where it has no form for the scenario, else "–". */
+function notMeasured(name: CeilingName, scenario: Scenario): string {
+  return name === 'textbook' && !TEXTBOOK_SCENARIOS.includes(scenario) ? 'n/a' : '–';
+}
+
+function ceilingLabel(result: CellResult): string {
+  switch (result.phase) {
+    case 'transport':
+      return `transport (no-op gRPC x${result.processes})`;
+    case 'database':
+      return 'database (the service SQL via mysql2)';
+    case 'textbook':
+      return 'textbook (textbook SQL via mysql2)';
+    case 'service':
+      return 'service';
   }
 }
 
 export function cellLine(result: CellResult): string {
   const where =
-    result.phase === 'database'
-      ? 'database ceiling'
+    result.phase === 'database' || result.phase === 'textbook'
+      ? `${result.phase} ceiling`
       : `${result.phase} x${result.processes}${result.events ? ' +events' : ''}`;
   return (
     `${where.padEnd(18)} ${result.scenario.padEnd(18)} c=${String(result.concurrency).padEnd(4)}` +
@@ -76,23 +94,22 @@ export function serviceTable(index: ResultIndex): string {
   const rows = index.results
     .filter((r) => r.phase === 'service')
     .map((r) => {
-      const transport = index.find('transport', r.scenario, r.concurrency, r.processes);
-      const database = index.find('database', r.scenario, r.concurrency);
-      const lower = index.lowerCeiling(r);
-      const ratio = lower === null || lower.rps === 0 ? '–' : `${(r.rps / lower.rps).toFixed(2)} of ${lower.name}`;
+      const ceilings = index.ceilingsOf(r);
+      const figures = ceilings.map(([name, c]) => (c === undefined ? notMeasured(name, r.scenario) : c.rps.toFixed(0)));
+      const ratios = ceilings.map(([name, c]) =>
+        c === undefined ? notMeasured(name, r.scenario) : c.rps === 0 ? '–' : (r.rps / c.rps).toFixed(2),
+      );
       return (
         `| ${SCENARIO_TITLES[r.scenario]} | ${r.concurrency} | ${r.processes} | ${r.events ? 'on' : 'off'} | ${r.rps.toFixed(0)} | ` +
         `${fixed(r.p50Ms, 2)} | ${fixed(r.p90Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.maxMs, 1)} | ` +
         `${errorsText(r.errors)} | ${fixed(r.serverCpuPercent, 0)} | ${cpuPerCall(r.serverCpuPercent, r)} | ` +
         `${fixed(r.serverPeakRssMb, 0)} | ${fixed(r.databaseCpuPercent, 0)} | ${cpuPerCall(r.databaseCpuPercent, r)} | ` +
-        `${cpuPerCall(r.loaderCpuPercent, r)} | ` +
-        `${transport === undefined ? '–' : transport.rps.toFixed(0)} | ` +
-        `${database === undefined ? '–' : database.rps.toFixed(0)} | ${ratio} |`
+        `${cpuPerCall(r.loaderCpuPercent, r)} | ${figures.join(' | ')} | ${ratios.join(' | ')} |`
       );
     });
   return [
-    '| Scenario | Conc. | Procs | Events | req/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Server CPU % | Server CPU ms/call | Server peak RSS MB | MySQL CPU % | MySQL CPU ms/call | Load generator CPU ms/call | Transport ceiling req/s | DB ceiling req/s | Ratio to lower ceiling |',
-    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| Scenario | Conc. | Procs | Events | req/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Server CPU % | Server CPU ms/call | Server peak RSS MB | MySQL CPU % | MySQL CPU ms/call | Load generator CPU ms/call | Transport ceiling req/s | DB ceiling req/s | Textbook ceiling req/s | Ratio to transport | Ratio to DB | Ratio to textbook |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n');
 }
@@ -102,7 +119,7 @@ export function ceilingTable(index: ResultIndex): string {
     .filter((r) => r.phase !== 'service')
     .map(
       (r) =>
-        `| ${r.phase === 'transport' ? `transport (no-op gRPC x${r.processes})` : 'database (raw SQL via mysql2)'} | ` +
+        `| ${ceilingLabel(r)} | ` +
         `${SCENARIO_TITLES[r.scenario]} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${fixed(r.p50Ms, 2)} | ` +
         `${fixed(r.p90Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.maxMs, 1)} | ${errorsText(r.errors)} | ` +
         `${fixed(r.serverCpuPercent, 0)} | ${cpuPerCall(r.serverCpuPercent, r)} | ${fixed(r.databaseCpuPercent, 0)} | ` +

@@ -32,6 +32,9 @@ import {
 } from './report';
 import { NOOP_SCRIPT, SERVICE_SCRIPT, startServerProcess, type RunningServerProcess } from './server-process';
 import { checkSqlDrift } from './sql-drift-check';
+import { pin, pinningPlan, type Pinning } from './pinning';
+import { checkLedgerAfterTextbook, checkTextbookWorkload } from './textbook-check';
+import { TEXTBOOK_SCENARIOS } from './textbook-workload';
 
 const SERVICE_READY = 'gift card service listening';
 const NOOP_READY = 'transport ceiling listening';
@@ -100,8 +103,9 @@ async function runCells(
     results.push(result);
     say(cellLine(result));
   };
-  // Interleaved: each service cell runs right after its ceilings, on the same table sizes and as
-  // close in time as possible, which matters most on a machine others are using.
+  // Interleaved: each service cell runs right after its ceilings (transport, database, textbook),
+  // on the same table sizes and as close in time as possible, which matters most on a machine
+  // others are using.
   for (let round = 1; round <= options.repeat; round++) {
     if (options.repeat > 1) say(`round ${round} of ${options.repeat}`);
     for (const scenario of options.scenarios) {
@@ -114,6 +118,12 @@ async function runCells(
         if (options.ceilings.includes('database')) {
           const cell: Cell = { phase: 'database', scenario, concurrency, processes: 0, events: false };
           record(await measureCell(context, cell, { kind: 'sql', databaseUrl }, []));
+        }
+        if (options.ceilings.includes('textbook') && TEXTBOOK_SCENARIOS.includes(scenario)) {
+          const cell: Cell = { phase: 'textbook', scenario, concurrency, processes: 0, events: false };
+          record(await measureCell(context, cell, { kind: 'textbook', databaseUrl }, []));
+          // The textbook's SQL is ours, not the service's: prove after every cell that it kept the books.
+          await checkLedgerAfterTextbook(options.mysqlUrl, options.database, `${scenario} c=${concurrency}`);
         }
         // Events off and on run back to back, so the comparison sees the same machine and tables.
         for (const { processes, events, server } of services) {
@@ -130,7 +140,10 @@ async function runCells(
   return medianRounds(results);
 }
 
-/** For each cell, the round with the median throughput, whole, so its figures belong together. */
+/**
+ * For each cell, the round with the median throughput, whole, so its figures belong together
+ * (with an even count, the lower of the two middle rounds); every round's throughput is kept.
+ */
 function medianRounds(results: readonly CellResult[]): CellResult[] {
   const rounds = new Map<string, CellResult[]>();
   for (const result of results) {
@@ -139,7 +152,7 @@ function medianRounds(results: readonly CellResult[]): CellResult[] {
   }
   return [...rounds.values()].map((list) => {
     const sorted = [...list].sort((a, b) => a.rps - b.rps);
-    return sorted[Math.floor((sorted.length - 1) / 2)]!;
+    return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, roundRps: list.map((r) => r.rps) };
   });
 }
 
@@ -149,6 +162,7 @@ async function profileServer(
   context: MeasureContext,
   serviceEnv: Record<string, string>,
   outDir: string,
+  pinning: Pinning | null,
 ): Promise<ProfileSummary> {
   const profileDir = join(outDir, 'profile');
   rmSync(profileDir, { recursive: true, force: true });
@@ -160,6 +174,7 @@ async function profileServer(
     env: serviceEnv,
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}`],
   });
+  if (pinning !== null) pin(server.pids, pinning.servers);
   const cell: Cell = {
     phase: 'service',
     scenario: 'redeem-distinct',
@@ -200,7 +215,8 @@ function renderReport(record: RunRecord): string {
       `${options.repeat > 1 ? `, median of ${options.repeat} interleaved rounds` : ''}; ` +
       `concurrency ${options.concurrency.join(', ')}; server processes ${options.processes.join(', ')}; ` +
       `${options.loaders} load generator processes x ${options.channels} connections; ${options.cards} cards; ` +
-      `service DB_POOL_SIZE ${options.serverPoolSize}; events ${options.events.join(', ')}.`,
+      `service DB_POOL_SIZE ${options.serverPoolSize}; events ${options.events.join(', ')}` +
+      `${options.pin ? `; pinned with taskset: ${pinningText(pinningPlan())}` : ''}.`,
     `- Ledger after the run: ${record.ledger.cards} cards, ${record.ledger.entries} entries, ` +
       `${record.ledger.drifted} cards whose balance differs from their entries.`,
     '',
@@ -230,6 +246,10 @@ function renderReport(record: RunRecord): string {
         ]),
   ];
   return lines.join('\n');
+}
+
+function pinningText(pinning: Pinning): string {
+  return `load generators on CPU ${pinning.loaders}, servers under test on CPU ${pinning.servers}, MySQL unpinned`;
 }
 
 function updateDocs(report: string): void {
@@ -273,8 +293,17 @@ async function main(): Promise<void> {
   };
   await checkSqlDrift(databaseUrl, serviceEnv, cards);
   say('SQL ceiling matches the statements the service sends');
+  if (options.ceilings.includes('textbook')) {
+    await checkTextbookWorkload(options.mysqlUrl, options.database, cards.hot);
+    say('textbook ceiling sends one statement per round trip and keeps balance = ledger');
+  }
 
+  const pinning = options.pin ? pinningPlan() : null;
   const loaders = await LoaderPool.start(options.loaders);
+  if (pinning !== null) {
+    pin(loaders.pids, pinning.loaders);
+    say(`pinned: ${pinningText(pinning)}`);
+  }
   const context: MeasureContext = {
     loaders,
     cardsPath,
@@ -300,6 +329,7 @@ async function main(): Promise<void> {
           processes,
           await startServerProcess({ script: NOOP_SCRIPT, readyMessage: NOOP_READY, processes, env: {} }),
         );
+        if (pinning !== null) pin(noops.get(processes)!.pids, pinning.servers);
       }
       for (const setting of options.events) {
         const events = setting === 'on';
@@ -310,6 +340,7 @@ async function main(): Promise<void> {
           processes,
           env,
         });
+        if (pinning !== null) pin(server.pids, pinning.servers);
         services.push({ processes, events, server });
       }
     }
@@ -317,7 +348,7 @@ async function main(): Promise<void> {
     for (const { processes, events, server } of services.splice(0)) {
       serverPeakRssMb[`service x${processes}${events ? ' with events' : ''}`] = (await server.stop()).peakRssMb;
     }
-    if (options.profile) profile = await profileServer(options, context, serviceEnv, outDir);
+    if (options.profile) profile = await profileServer(options, context, serviceEnv, outDir, pinning);
     if (options.observabilityOverhead) {
       observabilityOverhead = await measureObservabilityOverhead(
         context,
