@@ -8,6 +8,7 @@ import { decodeRpcError } from '../support/rpc-error';
 import { rawConnection, testDatabaseName } from '../support/test-database';
 import { secretsIn, secretsInDatabase } from './support/secrets-scan';
 import { ServiceUnderTest } from './support/service-under-test';
+import { SETUP_WITH_BUILD_TIMEOUT_MS } from './support/server-build';
 
 /**
  * Through the production build at LOG_LEVEL=debug, so everything the server ever writes is
@@ -23,7 +24,7 @@ beforeAll(async () => {
   sut = await ServiceUnderTest.start();
   api = sut.newApi();
   db = await rawConnection();
-});
+}, SETUP_WITH_BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await db.end();

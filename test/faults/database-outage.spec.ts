@@ -8,6 +8,7 @@ import { rawConnection, testDatabaseName } from '../support/test-database';
 import { waitForLockWaits } from '../support/lock-waits';
 import { ServiceUnderTest } from './support/service-under-test';
 import type { Outage } from './support/tcp-proxy';
+import { SETUP_WITH_BUILD_TIMEOUT_MS } from './support/server-build';
 
 /** Liveness bound for health to follow the database; detection itself takes about 1-3 s. */
 const HEALTH_TIMEOUT_MS = 30_000;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   api = sut.newApi();
   db = await rawConnection();
   locker = await rawConnection();
-});
+}, SETUP_WITH_BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await locker.end();

@@ -9,6 +9,7 @@ import { settle } from '../support/rpc-error';
 import { rawConnection, testDatabaseName } from '../support/test-database';
 import { waitForLockWaits } from '../support/lock-waits';
 import { ServiceUnderTest } from './support/service-under-test';
+import { SETUP_WITH_BUILD_TIMEOUT_MS } from './support/server-build';
 
 /** Calls wait on the held row for as long as the test holds it, never timing out on their own. */
 const PATIENT = { DB_LOCK_WAIT_TIMEOUT_SECONDS: '60' };
@@ -26,7 +27,7 @@ beforeAll(async () => {
   api = sut.newApi();
   db = await rawConnection();
   locker = await rawConnection();
-});
+}, SETUP_WITH_BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await locker.end();

@@ -8,7 +8,7 @@ import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { settle } from '../support/rpc-error';
 import { rawConnection, testDatabaseName, testDatabaseUrl } from '../support/test-database';
 import { waitForLockWaits } from '../support/lock-waits';
-import { ensureServerBuilt, REPOSITORY_ROOT } from './support/server-build';
+import { ensureServerBuilt, REPOSITORY_ROOT, SETUP_WITH_BUILD_TIMEOUT_MS } from './support/server-build';
 
 /** Liveness bounds only: a cold start on a loaded machine, an exit after a signal. */
 const START_TIMEOUT_MS = 60_000;
@@ -131,7 +131,7 @@ let entry: string;
 const leftovers: ChildProcess[] = [];
 beforeAll(async () => {
   entry = await ensureServerBuilt();
-});
+}, SETUP_WITH_BUILD_TIMEOUT_MS);
 afterAll(() => {
   for (const child of leftovers) child.kill('SIGKILL');
 });
