@@ -13,7 +13,7 @@ export type CardReference =
  * Stands in for a card's public id when the number is unknown: the same length, so verifying
  * against no card hashes exactly as much as verifying against one.
  */
-const NO_CARD_ID = '00000000-0000-0000-0000-000000000000';
+export const NO_CARD_ID = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Locks the named card (SELECT ... FOR UPDATE), checks the caller may use it, and settles its

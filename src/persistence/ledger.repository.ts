@@ -7,7 +7,7 @@ import { insertIdOf } from './inserted-id';
 import { isDuplicateKey } from './mysql-errors';
 
 /** The unique key on a funding entry's external reference (migration 1764100000000). */
-const FUNDING_REFERENCE_KEY = 'uq_ledger_entry_funding_ref';
+export const FUNDING_REFERENCE_KEY = 'uq_ledger_entry_funding_ref';
 
 function toDomain(row: LedgerEntryEntity): StoredLedgerEntry {
   return {
@@ -28,6 +28,28 @@ function toDomain(row: LedgerEntryEntity): StoredLedgerEntry {
   };
 }
 
+export const LEDGER_APPEND = `INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor,
+           available_after_minor, currency, external_ref, refund_of_entry_id, hold_id, reverses_entry_id, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export function ledgerAppendValues(entry: LedgerEntry): unknown[] {
+  return [
+    entry.publicId,
+    entry.cardId.toString(),
+    entry.operationId,
+    entry.type,
+    entry.amountMinor.toString(),
+    entry.balanceAfterMinor.toString(),
+    entry.availableAfterMinor.toString(),
+    entry.currency,
+    entry.externalRef,
+    entry.refundOfEntryId?.toString() ?? null,
+    entry.holdId?.toString() ?? null,
+    entry.reversesEntryId?.toString() ?? null,
+    entry.createdAt,
+  ];
+}
+
 export class TypeOrmLedgerRepository implements LedgerRepository {
   constructor(private readonly manager: EntityManager) {}
 
@@ -35,26 +57,7 @@ export class TypeOrmLedgerRepository implements LedgerRepository {
   async append(entry: LedgerEntry): Promise<StoredLedgerEntry> {
     let inserted: unknown;
     try {
-      inserted = await this.manager.query(
-        `INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor,
-           available_after_minor, currency, external_ref, refund_of_entry_id, hold_id, reverses_entry_id, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          entry.publicId,
-          entry.cardId.toString(),
-          entry.operationId,
-          entry.type,
-          entry.amountMinor.toString(),
-          entry.balanceAfterMinor.toString(),
-          entry.availableAfterMinor.toString(),
-          entry.currency,
-          entry.externalRef,
-          entry.refundOfEntryId?.toString() ?? null,
-          entry.holdId?.toString() ?? null,
-          entry.reversesEntryId?.toString() ?? null,
-          entry.createdAt,
-        ],
-      );
+      inserted = await this.manager.query(LEDGER_APPEND, ledgerAppendValues(entry));
     } catch (error) {
       if (isDuplicateKey(error, FUNDING_REFERENCE_KEY)) throw new FundingReferenceUsed();
       throw error;

@@ -2,15 +2,17 @@ import type { EntityManager } from 'typeorm';
 import type { PasscodeFailureRepository } from '../application/ports';
 import { NO_PASSCODE_FAILURES, type PasscodeFailures } from '../domain/passcode-lockout';
 
-interface PasscodeFailureRow {
+export interface PasscodeFailureRow {
   readonly failed_attempts: number;
   readonly locked_until: Date | null;
   readonly last_failure_at: Date | null;
 }
 
+export const FAILURES_FIND = 'SELECT failed_attempts, locked_until, last_failure_at FROM passcode_failure WHERE number_hash = ?';
+export const FAILURES_CLEAR = 'DELETE FROM passcode_failure WHERE number_hash = ?';
 const COLUMNS = 'failed_attempts, locked_until, last_failure_at';
 
-function fromRow(row: PasscodeFailureRow | undefined): PasscodeFailures {
+export function failuresFromRow(row: PasscodeFailureRow | undefined): PasscodeFailures {
   if (row === undefined) return NO_PASSCODE_FAILURES;
   return { failedAttempts: row.failed_attempts, lockedUntil: row.locked_until, lastFailureAt: row.last_failure_at };
 }
@@ -20,11 +22,8 @@ export class TypeOrmPasscodeFailureRepository implements PasscodeFailureReposito
   constructor(private readonly manager: EntityManager) {}
 
   async find(numberHash: Uint8Array): Promise<PasscodeFailures> {
-    const rows: PasscodeFailureRow[] = await this.manager.query(
-      `SELECT ${COLUMNS} FROM passcode_failure WHERE number_hash = ?`,
-      [Buffer.from(numberHash)],
-    );
-    return fromRow(rows[0]);
+    const rows: PasscodeFailureRow[] = await this.manager.query(FAILURES_FIND, [Buffer.from(numberHash)]);
+    return failuresFromRow(rows[0]);
   }
 
   /**
@@ -43,7 +42,7 @@ export class TypeOrmPasscodeFailureRepository implements PasscodeFailureReposito
       `SELECT ${COLUMNS} FROM passcode_failure WHERE number_hash = ? FOR UPDATE`,
       [hash],
     );
-    return fromRow(rows[0]);
+    return failuresFromRow(rows[0]);
   }
 
   async save(numberHash: Uint8Array, failures: PasscodeFailures): Promise<void> {
@@ -54,6 +53,6 @@ export class TypeOrmPasscodeFailureRepository implements PasscodeFailureReposito
   }
 
   async clear(numberHash: Uint8Array): Promise<void> {
-    await this.manager.query('DELETE FROM passcode_failure WHERE number_hash = ?', [Buffer.from(numberHash)]);
+    await this.manager.query(FAILURES_CLEAR, [Buffer.from(numberHash)]);
   }
 }

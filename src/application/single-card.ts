@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { currentKeyScope } from '../call-caller';
+import { DomainError, sourceTransactionUsed } from '../domain/errors';
+import { availableMinor, hasLapsedHolds, type GiftCard } from '../domain/gift-card';
+import type { EntryType, LedgerEntry } from '../domain/ledger-entry';
+import type { Minor } from '../domain/money';
+import { hasPasscodeFailures, isLockedOut } from '../domain/passcode-lockout';
+import { balanceChanged } from './card-events';
+import { lockReferencedCard, NO_CARD_ID, type CardReference } from './card-reference';
+import { fingerprintOf, replay, runOnce, sealReply, type IdempotentRequest } from './idempotency';
+import { saveAndPost } from './ledger-posting';
+import { accepted, rejected } from './outcome';
+import {
+  FundingReferenceUsed,
+  type AppContext,
+  type CardLookup,
+  type CardTransaction,
+  type CardWrite,
+  type ScopedKey,
+} from './ports';
+
+/** A balance change on one card as its rule decided it: the card after it, its entry, and the reply. */
+export interface Posted<R> {
+  readonly card: GiftCard;
+  readonly type: EntryType;
+  /** Signed: positive credits, negative debits. */
+  readonly amountMinor: Minor;
+  readonly externalRef: string | null;
+  readonly reply: R;
+}
+
+/**
+ * An operation's rule, run against the card under its row lock, settled, at `now`. It refuses by
+ * throwing a DomainError; `entryId` is the public id its entry will have (the reply names it).
+ */
+export type Decide<R> = (card: GiftCard, now: Date, entryId: string) => Posted<R>;
+
+/** The card needs what only the unit of work's path does: counting a wrong passcode, settling holds. */
+const UNIT_OF_WORK = Symbol('unit of work');
+
+/**
+ * Runs a single-card balance change exactly once per key: in two round trips (SingleCardPath)
+ * when the caller may use the card and it has nothing to settle, else through the unit of work,
+ * which judges every other case as it always has. Both apply the same rule, `decide`.
+ */
+export async function changeOneCard<R>(
+  ctx: AppContext,
+  request: IdempotentRequest,
+  reference: CardReference,
+  decide: Decide<R>,
+): Promise<R> {
+  const fast = await inTwoRoundTrips(ctx, request, reference, decide);
+  return fast !== UNIT_OF_WORK ? fast : throughUnitOfWork(ctx, request, reference, decide);
+}
+
+/**
+ * Reads a card through its locking read (a wrong passcode must be judged under the lock, as a
+ * balance change judges it), in two round trips when nothing needs writing but a passcode streak's end.
+ */
+export async function readOneCard<R>(
+  ctx: AppContext,
+  reference: CardReference,
+  view: (card: GiftCard) => R,
+): Promise<R | typeof UNIT_OF_WORK> {
+  const lookup = lookupOf(ctx, reference);
+  return ctx.cardPath.run(lookup, async (tx) => {
+    const card = usableCard(ctx, reference, tx, ctx.clock.now());
+    if (card === null) {
+      await tx.rollback(null);
+      return UNIT_OF_WORK;
+    }
+    await tx.commitRead(streakToClear(lookup, tx));
+    return view(card);
+  });
+}
+
+export { UNIT_OF_WORK };
+
+function lookupOf(ctx: AppContext, reference: CardReference): CardLookup {
+  return reference.kind === 'saved'
+    ? { kind: 'saved', publicId: reference.giftCardId, userId: reference.userId }
+    : { kind: 'number', numberHash: ctx.secrets.numberHash(reference.cardNumber) };
+}
+
+/**
+ * The card, when the two-round-trip path may decide on it: the caller may use it (a saved card's
+ * user has access; the number is not locked out and the passcode is right) and it has no lapsed
+ * hold to record. The passcode is verified whether or not the number exists, so a wrong one costs
+ * the same either way before both go on to the unit of work, which counts it.
+ */
+function usableCard(ctx: AppContext, reference: CardReference, tx: CardTransaction, now: Date): GiftCard | null {
+  const { card, failures, hasAccess } = tx.read;
+  if (reference.kind === 'saved') {
+    if (card === null || !hasAccess) return null;
+  } else {
+    if (isLockedOut(failures, now)) return null;
+    const right = ctx.secrets.verifyPasscode(
+      card?.publicId ?? NO_CARD_ID,
+      reference.passcode,
+      card?.passcodeHash ?? null,
+    );
+    if (!right || card === null) return null;
+  }
+  return hasLapsedHolds(card, now) ? null : card;
+}
+
+/** A right passcode ends the number's streak of wrong ones, as lockReferencedCard does. */
+function streakToClear(lookup: CardLookup, tx: CardTransaction): Uint8Array | null {
+  return lookup.kind === 'number' && hasPasscodeFailures(tx.read.failures) ? lookup.numberHash : null;
+}
+
+/**
+ * Exactly once (docs/reliability.md): the key's record, with its sealed reply, is the first write
+ * of the second round trip, in the transaction of the change. A committed record of the key makes
+ * its primary key refuse the insert before anything else is written; the path then rolls back
+ * and replays it. A refusal by the rule commits nothing, and answers the key's stored reply if
+ * there is one (a retry of a call that succeeded before the card ran dry), else the refusal.
+ */
+async function inTwoRoundTrips<R>(
+  ctx: AppContext,
+  request: IdempotentRequest,
+  reference: CardReference,
+  decide: Decide<R>,
+): Promise<R | typeof UNIT_OF_WORK> {
+  const key: ScopedKey | null = request.key === null ? null : { scope: currentKeyScope(), key: request.key };
+  const fingerprint = fingerprintOf(ctx, request);
+  const lookup = lookupOf(ctx, reference);
+  return ctx.cardPath.run(lookup, async (tx) => {
+    // Read after the lock was granted, as settleLocked does: no decision predates a change already made.
+    const now = ctx.clock.now();
+    const card = usableCard(ctx, reference, tx, now);
+    if (card === null) {
+      await tx.rollback(null);
+      return UNIT_OF_WORK;
+    }
+    const entryId = randomUUID();
+    let posted: Posted<R>;
+    try {
+      posted = decide(card, now, entryId);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      const prior = await tx.rollback(key);
+      if (prior !== null) return replay(ctx, prior, fingerprint) as R;
+      throw error;
+    }
+    const operationId = randomUUID();
+    const entry: LedgerEntry = {
+      publicId: entryId,
+      cardId: posted.card.id,
+      operationId,
+      type: posted.type,
+      amountMinor: posted.amountMinor,
+      balanceAfterMinor: posted.card.balanceMinor,
+      availableAfterMinor: availableMinor(posted.card),
+      currency: posted.card.currency,
+      externalRef: posted.externalRef,
+      refundOfEntryId: null,
+      holdId: null,
+      reversesEntryId: null,
+      createdAt: now,
+    };
+    const write: CardWrite = {
+      record:
+        key === null
+          ? null
+          : {
+              key,
+              rpc: request.operation,
+              fingerprint: fingerprint.current,
+              operationId,
+              now,
+              expiresAt: new Date(now.getTime() + ctx.limits.idempotencyRetentionMs),
+              reply: sealReply(ctx, posted.reply),
+            },
+      card: posted.card,
+      entry,
+      events: [balanceChanged(posted.card, entry)],
+      clearFailuresOf: streakToClear(lookup, tx),
+      now,
+    };
+    let outcome: Awaited<ReturnType<CardTransaction['commit']>>;
+    try {
+      outcome = await tx.commit(write);
+    } catch (error) {
+      // The key's record went in first, so a funding reference used before is no replay of this key.
+      if (error instanceof FundingReferenceUsed) throw sourceTransactionUsed(posted.externalRef ?? '');
+      throw error;
+    }
+    if (outcome === 'committed') return posted.reply;
+    if (outcome.taken === null) throw new Error('idempotency key reported taken but no record is stored');
+    return replay(ctx, outcome.taken, fingerprint) as R;
+  });
+}
+
+/** The general path: the unit of work's repositories, one statement at a time, for every case. */
+function throughUnitOfWork<R>(
+  ctx: AppContext,
+  request: IdempotentRequest,
+  reference: CardReference,
+  decide: Decide<R>,
+): Promise<R> {
+  return runOnce(ctx, request, async (tx, claim) => {
+    // Lock before reading the balance: two concurrent changes must not both see the old value.
+    const located = await lockReferencedCard(ctx, tx, reference);
+    if (!located.ok) return rejected(located.error);
+    const operationId = await claim();
+    const { card, now } = located.value;
+    const entryId = randomUUID();
+    const posted = decide(card, now, entryId);
+    await saveAndPost(tx, {
+      card: posted.card,
+      type: posted.type,
+      amountMinor: posted.amountMinor,
+      operationId,
+      publicId: entryId,
+      externalRef: posted.externalRef,
+      now,
+    });
+    return accepted(posted.reply);
+  });
+}
