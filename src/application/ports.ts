@@ -275,6 +275,14 @@ export interface CardTransaction {
   commit(write: CardWrite): Promise<'committed' | KeyTaken>;
   /** Commits what the first round trip did (nothing but locks) and, when given, clears a passcode streak. */
   commitRead(clearFailuresOf: Uint8Array | null): Promise<void>;
+  /**
+   * A wrong passcode: from here the transaction commits even when the call's deadline passes,
+   * as TransactionScope.shieldFromDeadline; then the number's failures are locked (created when
+   * missing) and read, and saved with the COMMIT.
+   */
+  shieldFromDeadline(): void;
+  lockFailures(numberHash: Uint8Array): Promise<PasscodeFailures>;
+  commitFailures(numberHash: Uint8Array, failures: PasscodeFailures | null): Promise<void>;
   /** Rolls back; with a key, reads its stored record in the same round trip. */
   rollback(key: ScopedKey | null): Promise<IdempotencyRecord | null>;
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { currentKeyScope } from '../call-caller';
-import { DomainError, sourceTransactionUsed } from '../domain/errors';
+import { cardNotFound, DomainError, sourceTransactionUsed } from '../domain/errors';
 import { availableMinor, hasLapsedHolds, type GiftCard } from '../domain/gift-card';
 import type { EntryType, LedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
-import { hasPasscodeFailures, isLockedOut } from '../domain/passcode-lockout';
+import { hasPasscodeFailures, isLockedOut, passcodeLocked } from '../domain/passcode-lockout';
 import { balanceChanged } from './card-events';
-import { lockReferencedCard, NO_CARD_ID, type CardReference } from './card-reference';
+import { judgeWrongGuess, lockReferencedCard, NO_CARD_ID, type CardReference } from './card-reference';
 import { fingerprintOf, replay, runOnce, sealReply, type IdempotentRequest } from './idempotency';
 import { saveAndPost } from './ledger-posting';
 import { accepted, rejected } from './outcome';
@@ -35,13 +35,13 @@ export interface Posted<R> {
  */
 export type Decide<R> = (card: GiftCard, now: Date, entryId: string) => Posted<R>;
 
-/** The card needs what only the unit of work's path does: counting a wrong passcode, settling holds. */
+/** The card has lapsed holds to record, which only the unit of work's path does. */
 const UNIT_OF_WORK = Symbol('unit of work');
 
 /**
- * Runs a single-card balance change exactly once per key: in two round trips (SingleCardPath)
- * when the caller may use the card and it has nothing to settle, else through the unit of work,
- * which judges every other case as it always has. Both apply the same rule, `decide`.
+ * Runs a single-card balance change exactly once per key: in two round trips (CardPath) unless
+ * the card has lapsed holds to record first, which the unit of work's path does. Both apply the
+ * same rule, `decide`, and judge the caller the same way.
  */
 export async function changeOneCard<R>(
   ctx: AppContext,
@@ -55,7 +55,7 @@ export async function changeOneCard<R>(
 
 /**
  * Reads a card through its locking read (a wrong passcode must be judged under the lock, as a
- * balance change judges it), in two round trips when nothing needs writing but a passcode streak's end.
+ * balance change judges it), in two round trips; UNIT_OF_WORK when the card has lapsed holds.
  */
 export async function readOneCard<R>(
   ctx: AppContext,
@@ -64,11 +64,8 @@ export async function readOneCard<R>(
 ): Promise<R | typeof UNIT_OF_WORK> {
   const lookup = lookupOf(ctx, reference);
   return ctx.cardPath.run(lookup, async (tx) => {
-    const card = usableCard(ctx, reference, tx, ctx.clock.now());
-    if (card === null) {
-      await tx.rollback(null);
-      return UNIT_OF_WORK;
-    }
+    const card = await admit(ctx, reference, lookup, tx, ctx.clock.now());
+    if (card === UNIT_OF_WORK) return UNIT_OF_WORK;
     await tx.commitRead(streakToClear(lookup, tx));
     return view(card);
   });
@@ -83,25 +80,48 @@ function lookupOf(ctx: AppContext, reference: CardReference): CardLookup {
 }
 
 /**
- * The card, when the two-round-trip path may decide on it: the caller may use it (a saved card's
- * user has access; the number is not locked out and the passcode is right) and it has no lapsed
- * hold to record. The passcode is verified whether or not the number exists, so a wrong one costs
- * the same either way before both go on to the unit of work, which counts it.
+ * The card, when the caller may use it, judged as lockReferencedCard judges it: a saved card's
+ * user must have access; a number must not be locked out, and its passcode is verified whether or
+ * not the number exists (the same work either way). A wrong passcode is counted here, under the
+ * number's own lock, shielded from the call's deadline and committed, so no judged guess goes
+ * uncounted and no reply is read before the passcode was checked. A card with a lapsed hold to
+ * record goes to the unit of work, which settles it first.
  */
-function usableCard(ctx: AppContext, reference: CardReference, tx: CardTransaction, now: Date): GiftCard | null {
+async function admit(
+  ctx: AppContext,
+  reference: CardReference,
+  lookup: CardLookup,
+  tx: CardTransaction,
+  now: Date,
+): Promise<GiftCard | typeof UNIT_OF_WORK> {
   const { card, failures, hasAccess } = tx.read;
-  if (reference.kind === 'saved') {
-    if (card === null || !hasAccess) return null;
+  if (reference.kind === 'saved' || lookup.kind === 'saved') {
+    if (card === null || !hasAccess) {
+      await tx.rollback(null);
+      throw cardNotFound();
+    }
   } else {
-    if (isLockedOut(failures, now)) return null;
+    if (isLockedOut(failures, now)) {
+      await tx.rollback(null);
+      throw passcodeLocked(ctx.limits.lockout, now);
+    }
     const right = ctx.secrets.verifyPasscode(
       card?.publicId ?? NO_CARD_ID,
       reference.passcode,
       card?.passcodeHash ?? null,
     );
-    if (!right || card === null) return null;
+    if (!right || card === null) {
+      tx.shieldFromDeadline();
+      const guess = judgeWrongGuess(ctx, await tx.lockFailures(lookup.numberHash), now);
+      await tx.commitFailures(lookup.numberHash, guess.failures);
+      throw guess.error;
+    }
   }
-  return hasLapsedHolds(card, now) ? null : card;
+  if (hasLapsedHolds(card, now)) {
+    await tx.rollback(null);
+    return UNIT_OF_WORK;
+  }
+  return card;
 }
 
 /** A right passcode ends the number's streak of wrong ones, as lockReferencedCard does. */
@@ -128,11 +148,8 @@ async function inTwoRoundTrips<R>(
   return ctx.cardPath.run(lookup, async (tx) => {
     // Read after the lock was granted, as settleLocked does: no decision predates a change already made.
     const now = ctx.clock.now();
-    const card = usableCard(ctx, reference, tx, now);
-    if (card === null) {
-      await tx.rollback(null);
-      return UNIT_OF_WORK;
-    }
+    const card = await admit(ctx, reference, lookup, tx, now);
+    if (card === UNIT_OF_WORK) return UNIT_OF_WORK;
     const entryId = randomUUID();
     let posted: Posted<R>;
     try {

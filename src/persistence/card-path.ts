@@ -11,14 +11,22 @@ import {
   type LockedCardRead,
   type ScopedKey,
 } from '../application/ports';
-import { NO_PASSCODE_FAILURES } from '../domain/passcode-lockout';
+import { NO_PASSCODE_FAILURES, type PasscodeFailures } from '../domain/passcode-lockout';
 import { runAttempts, type Attempt, type AttemptPolicy } from './attempts';
 import type { EventEncoder } from './event-outbox.repository';
 import { CARD_COLUMNS, CARD_SAVE, cardSaveValues, fromRow, type GiftCardRow } from './gift-card.repository';
 import { RECORD_COLUMNS, toRecord, type IdempotencyRow } from './idempotency.repository';
 import { FUNDING_REFERENCE_KEY, LEDGER_APPEND, ledgerAppendValues } from './ledger.repository';
 import { isDuplicateKey, MySqlErrno, mysqlErrno } from './mysql-errors';
-import { FAILURES_CLEAR, FAILURES_FIND, failuresFromRow, type PasscodeFailureRow } from './passcode-failure.repository';
+import {
+  FAILURES_CLEAR,
+  FAILURES_FIND,
+  FAILURES_LOCK,
+  FAILURES_SAVE,
+  FAILURES_UPSERT,
+  failuresFromRow,
+  type PasscodeFailureRow,
+} from './passcode-failure.repository';
 
 /*
  * The single-card path's statements, written out and sent a round trip at a time as one
@@ -71,7 +79,7 @@ function lastResults(results: Results, n: number): Results {
 
 export class MysqlCardPath implements CardPath {
   /** Connections whose session settings are applied; sent along with their first round trip. */
-  private readonly prepared = new WeakSet<object>();
+  private readonly prepared = new WeakSet();
   private readonly sessionSetup: string;
 
   constructor(
@@ -94,7 +102,11 @@ export class MysqlCardPath implements CardPath {
     });
   }
 
-  private async runOnce<T>(lookup: CardLookup, work: (tx: CardTransaction) => Promise<T>, attempt: Attempt): Promise<T> {
+  private async runOnce<T>(
+    lookup: CardLookup,
+    work: (tx: CardTransaction) => Promise<T>,
+    attempt: Attempt,
+  ): Promise<T> {
     const connection = await acquire(this.pool);
     let open = false;
     try {
@@ -183,6 +195,32 @@ class OpenCardTransaction implements CardTransaction {
     this.attempt.phase = 'committing';
     if (clearFailuresOf === null) await this.path.roundTrip(this.connection, 'COMMIT', []);
     else await this.path.roundTrip(this.connection, `${FAILURES_CLEAR}; COMMIT`, [Buffer.from(clearFailuresOf)]);
+    this.ended();
+  }
+
+  shieldFromDeadline(): void {
+    this.attempt.shield();
+  }
+
+  async lockFailures(numberHash: Uint8Array): Promise<PasscodeFailures> {
+    const hash = Buffer.from(numberHash);
+    const results = await this.path.roundTrip(this.connection, `${FAILURES_UPSERT}; ${FAILURES_LOCK}`, [hash, hash]);
+    const [rows] = lastResults(results, 1) as [PasscodeFailureRow[]];
+    return failuresFromRow(rows[0]);
+  }
+
+  async commitFailures(numberHash: Uint8Array, failures: PasscodeFailures | null): Promise<void> {
+    this.attempt.phase = 'committing';
+    if (failures === null) {
+      await this.path.roundTrip(this.connection, 'COMMIT', []);
+    } else {
+      await this.path.roundTrip(this.connection, `${FAILURES_SAVE}; COMMIT`, [
+        failures.failedAttempts,
+        failures.lockedUntil,
+        failures.lastFailureAt,
+        Buffer.from(numberHash),
+      ]);
+    }
     this.ended();
   }
 

@@ -8,9 +8,15 @@ export interface PasscodeFailureRow {
   readonly last_failure_at: Date | null;
 }
 
-export const FAILURES_FIND = 'SELECT failed_attempts, locked_until, last_failure_at FROM passcode_failure WHERE number_hash = ?';
+export const FAILURES_FIND =
+  'SELECT failed_attempts, locked_until, last_failure_at FROM passcode_failure WHERE number_hash = ?';
 export const FAILURES_CLEAR = 'DELETE FROM passcode_failure WHERE number_hash = ?';
 const COLUMNS = 'failed_attempts, locked_until, last_failure_at';
+export const FAILURES_UPSERT = `INSERT INTO passcode_failure (number_hash, failed_attempts) VALUES (?, 0)
+         ON DUPLICATE KEY UPDATE failed_attempts = failed_attempts`;
+export const FAILURES_LOCK = `SELECT ${COLUMNS} FROM passcode_failure WHERE number_hash = ? FOR UPDATE`;
+export const FAILURES_SAVE =
+  'UPDATE passcode_failure SET failed_attempts = ?, locked_until = ?, last_failure_at = ? WHERE number_hash = ?';
 
 export function failuresFromRow(row: PasscodeFailureRow | undefined): PasscodeFailures {
   if (row === undefined) return NO_PASSCODE_FAILURES;
@@ -33,23 +39,18 @@ export class TypeOrmPasscodeFailureRepository implements PasscodeFailureReposito
    */
   async lock(numberHash: Uint8Array): Promise<PasscodeFailures> {
     const hash = Buffer.from(numberHash);
-    await this.manager.query(
-      `INSERT INTO passcode_failure (number_hash, failed_attempts) VALUES (?, 0)
-         ON DUPLICATE KEY UPDATE failed_attempts = failed_attempts`,
-      [hash],
-    );
-    const rows: PasscodeFailureRow[] = await this.manager.query(
-      `SELECT ${COLUMNS} FROM passcode_failure WHERE number_hash = ? FOR UPDATE`,
-      [hash],
-    );
+    await this.manager.query(FAILURES_UPSERT, [hash]);
+    const rows: PasscodeFailureRow[] = await this.manager.query(FAILURES_LOCK, [hash]);
     return failuresFromRow(rows[0]);
   }
 
   async save(numberHash: Uint8Array, failures: PasscodeFailures): Promise<void> {
-    await this.manager.query(
-      'UPDATE passcode_failure SET failed_attempts = ?, locked_until = ?, last_failure_at = ? WHERE number_hash = ?',
-      [failures.failedAttempts, failures.lockedUntil, failures.lastFailureAt, Buffer.from(numberHash)],
-    );
+    await this.manager.query(FAILURES_SAVE, [
+      failures.failedAttempts,
+      failures.lockedUntil,
+      failures.lastFailureAt,
+      Buffer.from(numberHash),
+    ]);
   }
 
   async clear(numberHash: Uint8Array): Promise<void> {
