@@ -242,7 +242,9 @@ export interface UnitOfWork {
  */
 export type CardLookup =
   | { readonly kind: 'number'; readonly numberHash: Uint8Array }
-  | { readonly kind: 'saved'; readonly publicId: string; readonly userId: string };
+  | { readonly kind: 'saved'; readonly publicId: string; readonly userId: string }
+  /** A redemption entry, locked first, what was given back of it, and the card it was taken from. */
+  | { readonly kind: 'redemption'; readonly entryPublicId: string };
 
 /** What the first round trip read, under the card's row lock. */
 export interface LockedCardRead {
@@ -251,6 +253,8 @@ export interface LockedCardRead {
   readonly failures: PasscodeFailures;
   /** For a saved card: whether the user may use it. Always true for a lookup by number. */
   readonly hasAccess: boolean;
+  /** For a redemption lookup: the entry (locked), and what refunds and a reversal gave back of it. */
+  readonly redemption: { readonly entry: StoredLedgerEntry; readonly givenBackMinor: Minor } | null;
 }
 
 /** Everything one decided operation writes, sent in one round trip with the COMMIT. */

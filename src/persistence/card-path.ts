@@ -16,7 +16,14 @@ import { runAttempts, type Attempt, type AttemptPolicy } from './attempts';
 import type { EventEncoder } from './event-outbox.repository';
 import { CARD_COLUMNS, CARD_SAVE, cardSaveValues, fromRow, type GiftCardRow } from './gift-card.repository';
 import { RECORD_COLUMNS, toRecord, type IdempotencyRow } from './idempotency.repository';
-import { FUNDING_REFERENCE_KEY, LEDGER_APPEND, ledgerAppendValues } from './ledger.repository';
+import {
+  ENTRY_COLUMNS,
+  entryFromRow,
+  FUNDING_REFERENCE_KEY,
+  LEDGER_APPEND,
+  ledgerAppendValues,
+  type LedgerEntryRow,
+} from './ledger.repository';
 import { isDuplicateKey, MySqlErrno, mysqlErrno } from './mysql-errors';
 import {
   FAILURES_CLEAR,
@@ -35,6 +42,16 @@ import {
  */
 const SESSION_SETUP = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION innodb_lock_wait_timeout = ';
 const LOCK_BY_NUMBER_HASH = `START TRANSACTION; SELECT ${CARD_COLUMNS} FROM gift_card WHERE number_hash = ? FOR UPDATE; ${FAILURES_FIND}`;
+/*
+ * Refunds serialize on the redemption's entry, then lock the card it was taken from, as the unit
+ * of work's path does; a card that passed its money on is followed there, on that path.
+ */
+const LOCK_REDEMPTION =
+  `START TRANSACTION; SELECT ${ENTRY_COLUMNS} FROM ledger_entry WHERE public_id = ? FOR UPDATE; ` +
+  'SELECT COALESCE(SUM(amount_minor), 0) AS total FROM ledger_entry ' +
+  "WHERE (refund_of_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?) AND entry_type = 'REFUND') " +
+  'OR reverses_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?); ' +
+  `SELECT ${CARD_COLUMNS} FROM gift_card WHERE id = (SELECT card_id FROM ledger_entry WHERE public_id = ?) FOR UPDATE`;
 const LOCK_SAVED = `START TRANSACTION; SELECT ${CARD_COLUMNS} FROM gift_card WHERE public_id = ? FOR UPDATE; SELECT a.user_id FROM card_access a JOIN gift_card g ON g.id = a.card_id WHERE g.public_id = ? AND a.user_id = ?`;
 /** The key's record is written whole, reply included: its primary key is what refuses a replay. */
 const RECORD_INSERT =
@@ -147,6 +164,26 @@ export class MysqlCardPath implements CardPath {
         card: card === undefined ? null : fromRow(card),
         failures: failuresFromRow(failures[0]),
         hasAccess: true,
+        redemption: null,
+      };
+    }
+    if (lookup.kind === 'redemption') {
+      const id = lookup.entryPublicId;
+      const results = await this.roundTrip(connection, setup + LOCK_REDEMPTION, [id, id, id, id]);
+      this.prepared.add(connection);
+      const [entries, sums, cards] = lastResults(results, 3) as [
+        LedgerEntryRow[],
+        { total: string | number }[],
+        GiftCardRow[],
+      ];
+      const entry = entries[0];
+      const card = cards[0];
+      return {
+        card: card === undefined ? null : fromRow(card),
+        failures: NO_PASSCODE_FAILURES,
+        hasAccess: true,
+        redemption:
+          entry === undefined ? null : { entry: entryFromRow(entry), givenBackMinor: BigInt(sums[0]?.total ?? 0) },
       };
     }
     const results = await this.roundTrip(connection, setup + LOCK_SAVED, [
@@ -162,6 +199,7 @@ export class MysqlCardPath implements CardPath {
       failures: NO_PASSCODE_FAILURES,
       // The column's collation may fold case; the user must match exactly.
       hasAccess: access.some((row) => row.user_id === lookup.userId),
+      redemption: null,
     };
   }
 }

@@ -50,6 +50,49 @@ export function ledgerAppendValues(entry: LedgerEntry): unknown[] {
   ];
 }
 
+/** The columns of a stored entry, as the single-card path reads a redemption under its lock. */
+export const ENTRY_COLUMNS =
+  'id, public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor, available_after_minor, ' +
+  'currency, external_ref, refund_of_entry_id, hold_id, reverses_entry_id, created_at';
+
+export interface LedgerEntryRow {
+  readonly id: string;
+  readonly public_id: string;
+  readonly card_id: string;
+  readonly operation_id: string;
+  readonly entry_type: string;
+  readonly amount_minor: string;
+  readonly balance_after_minor: string;
+  readonly available_after_minor: string | null;
+  readonly currency: string;
+  readonly external_ref: string | null;
+  readonly refund_of_entry_id: string | null;
+  readonly hold_id: string | null;
+  readonly reverses_entry_id: string | null;
+  readonly created_at: Date;
+}
+
+const bigintOrNull = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
+
+export function entryFromRow(row: LedgerEntryRow): StoredLedgerEntry {
+  return {
+    id: BigInt(row.id),
+    publicId: row.public_id,
+    cardId: BigInt(row.card_id),
+    operationId: row.operation_id,
+    type: row.entry_type as EntryType,
+    amountMinor: BigInt(row.amount_minor),
+    balanceAfterMinor: BigInt(row.balance_after_minor),
+    availableAfterMinor: BigInt(row.available_after_minor ?? row.balance_after_minor),
+    currency: row.currency,
+    externalRef: row.external_ref,
+    refundOfEntryId: bigintOrNull(row.refund_of_entry_id),
+    holdId: bigintOrNull(row.hold_id),
+    reversesEntryId: bigintOrNull(row.reverses_entry_id),
+    createdAt: row.created_at,
+  };
+}
+
 export class TypeOrmLedgerRepository implements LedgerRepository {
   constructor(private readonly manager: EntityManager) {}
 
