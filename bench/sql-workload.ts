@@ -38,6 +38,17 @@ const IDEMPOTENCY_COMPLETE =
 /** The bench runs without a callers file: every key is the anonymous caller's. */
 const KEY_SCOPE = '';
 const COMMIT = 'COMMIT';
+/*
+ * The single-card path (src/persistence/card-path.ts): two round trips, each one multi-statement
+ * text query on a pool of its own; the session settings ride along with a connection's first one.
+ */
+const SESSION_SETUP_BATCH =
+  'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION innodb_lock_wait_timeout = ';
+const LOCK_BATCH = `${BEGIN}; ${CARD_LOCK_BY_NUMBER_HASH}; ${PASSCODE_FAILURES_FIND}`;
+const RECORD_INSERT =
+  'INSERT INTO idempotency_record (caller, idempotency_key, record_format, rpc, fingerprint, operation_id, ' +
+  'sealed_response, sealed_secrets, secrets_expire_at, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const WRITE_BATCH = `${RECORD_INSERT}; ${CARD_SAVE}; ${LEDGER_APPEND}; ${COMMIT}`;
 const ROLLBACK = 'ROLLBACK';
 
 const DAY_MS = 86_400_000;
@@ -88,6 +99,9 @@ export interface SqlWorkloadOptions {
 
 export class SqlWorkload implements Workload {
   private readonly pool: Pool;
+  /** The single-card path's pool: same options, multiple statements per round trip. */
+  private readonly cardPool: Pool;
+  private readonly cardPoolPrepared = new WeakSet();
   /** Connections whose session settings are applied, as TypeOrmUnitOfWork keeps them. */
   private readonly prepared = new WeakSet();
   private readonly numberHashes = new Map<string, Buffer>();
@@ -104,6 +118,17 @@ export class SqlWorkload implements Workload {
       enableKeepAlive: true,
       // TypeORM drives mysql2 through its callback API, which captures no stack per statement;
       // the promise API does unless told not to, and the ceiling should not pay for it.
+      trace: false,
+    });
+    this.cardPool = createPool({
+      uri: options.databaseUrl,
+      connectionLimit: options.connections,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      timezone: 'Z',
+      charset: 'utf8mb4_bin',
+      enableKeepAlive: true,
+      multipleStatements: true,
       trace: false,
     });
   }
@@ -127,27 +152,38 @@ export class SqlWorkload implements Workload {
     return typeof code === 'string' ? code : 'CLIENT_ERROR';
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    await Promise.all([this.pool.end(), this.cardPool.end()]);
   }
 
   /**
-   * Redeem and Reload by card number and passcode: no key lookup before the transaction (a
-   * request naming its card by passcode is answered from its key only after the passcode check),
-   * then the locked read of the card and of its number's passcode failures, and the writes.
+   * Redeem and Reload by card number and passcode, as the single-card path sends them: the locked
+   * read of the card and of its number's passcode failures, then the key's record with its sealed
+   * reply, the card, the entry and COMMIT in one round trip. No key lookup anywhere: the key's
+   * primary key refuses a replay inside the transaction.
    */
   private async moveMoney(call: PlannedCall, amountMinor: bigint, entryType: string, externalRef: string | null) {
     const key = call.idempotencyKey;
-    await this.inTransaction(async (connection) => {
+    const connection = await this.cardPool.getConnection();
+    try {
       const numberHash = this.numberHash(call.card);
-      const [rows] = await connection.query<LockedCard[]>(CARD_LOCK_BY_NUMBER_HASH, [numberHash]);
-      const card = rows[0];
+      const results = await this.lock(connection, numberHash);
+      const card = (results[results.length - 2] as LockedCard[])[0];
       if (card === undefined) throw new Error(`seeded card ${call.card.id} is missing`);
-      await connection.query(PASSCODE_FAILURES_FIND, [numberHash]);
       const now = new Date();
-      const operationId = await claim(connection, key, entryType === 'REDEEM' ? 'Redeem' : 'Reload', now);
       const balance = BigInt(card.balance_minor) + amountMinor;
-      await connection.query(CARD_SAVE, [
+      await connection.query(WRITE_BATCH, [
+        KEY_SCOPE,
+        key,
+        RECORD_FORMAT,
+        entryType === 'REDEEM' ? 'Redeem' : 'Reload',
+        FINGERPRINT,
+        randomUUID(),
+        SEALED_RESPONSE,
+        null,
+        null,
+        now,
+        new Date(now.getTime() + DAY_MS),
         balance.toString(),
         card.status,
         card.successor_card_id,
@@ -156,11 +192,9 @@ export class SqlWorkload implements Workload {
         card.next_hold_expires_at,
         now,
         card.id,
-      ]);
-      await connection.query(LEDGER_APPEND, [
         randomUUID(),
         card.id,
-        operationId,
+        randomUUID(),
         entryType,
         amountMinor.toString(),
         balance.toString(),
@@ -172,16 +206,36 @@ export class SqlWorkload implements Workload {
         null,
         now,
       ]);
-      await connection.query(IDEMPOTENCY_COMPLETE, [SEALED_RESPONSE, null, null, KEY_SCOPE, key]);
-    });
+    } catch (error) {
+      await connection.query(ROLLBACK).catch(() => undefined);
+      throw error;
+    } finally {
+      connection.release();
+    }
   }
 
-  /** BalanceInquiry locks the card too, so a wrong passcode is judged under the row lock. */
-  private inquiry(card: BenchCard): Promise<void> {
-    return this.inTransaction(async (connection) => {
-      await connection.query(CARD_LOCK_BY_NUMBER_HASH, [this.numberHash(card)]);
-      await connection.query(PASSCODE_FAILURES_FIND, [this.numberHash(card)]);
-    });
+  /** BalanceInquiry locks the card too, so a wrong passcode is judged under the row lock; then COMMIT. */
+  private async inquiry(card: BenchCard): Promise<void> {
+    const connection = await this.cardPool.getConnection();
+    try {
+      await this.lock(connection, this.numberHash(card));
+      await connection.query(COMMIT);
+    } catch (error) {
+      await connection.query(ROLLBACK).catch(() => undefined);
+      throw error;
+    } finally {
+      connection.release();
+    }
+  }
+
+  /** The first round trip, with the session settings on a connection's first use. */
+  private async lock(connection: PoolConnection, numberHash: Buffer): Promise<unknown[]> {
+    const setup = this.cardPoolPrepared.has(connection.connection)
+      ? ''
+      : `${SESSION_SETUP_BATCH}${this.options.lockWaitTimeoutSeconds.toFixed(0)}; `;
+    const [results] = await connection.query(setup + LOCK_BATCH, [numberHash, numberHash]);
+    this.cardPoolPrepared.add(connection.connection);
+    return results as unknown[];
   }
 
   private async issue(key: string): Promise<void> {

@@ -14,12 +14,14 @@ import { ServiceMetrics } from './observability/metrics';
 import { serveMetrics, type MetricsEndpoint } from './observability/metrics-server';
 import { startTracing } from './observability/tracing';
 import { DatabaseHealthMonitor } from './persistence/database-health';
-import { openDatabase, poolStats } from './persistence/data-source';
+import { MysqlCardPath } from './persistence/card-path';
+import { createCardPathPool, openDatabase, poolStats } from './persistence/data-source';
 import { MysqlOutboxQueue } from './persistence/event-outbox.repository';
 import { warnOfDurabilityRisks } from './persistence/durability-check';
 import { RetentionSweeper } from './persistence/retention-sweeper';
-import { traceQueries } from './persistence/traced-queries';
-import { translateDatabaseError, TypeOrmUnitOfWork } from './persistence/typeorm-unit-of-work';
+import { roundTripTracer, traceQueries } from './persistence/traced-queries';
+import { translateDatabaseError } from './persistence/attempts';
+import { TypeOrmUnitOfWork } from './persistence/typeorm-unit-of-work';
 import { HmacCardSecrets } from './security/card-secrets';
 import { OPEN_POLICY } from './security/callers';
 import { ReloadableCallers, SecurityReloader } from './security/reloader';
@@ -163,20 +165,31 @@ export async function startService(config: Config, log: Logger, overrides: Servi
     const events = config.events === null ? null : startEvents(config.events, new MysqlOutboxQueue(dataSource), log);
     if (events !== null) closers.push(() => withinMs(events.stop(), POOL_CLOSE_TIMEOUT_MS));
     if (events !== null && metrics !== null) events.relay.onLag(metrics.watchOutbox());
-    const app: AppContext = {
-      uow: new TypeOrmUnitOfWork(dataSource, {
-        maxAttempts: config.txMaxAttempts,
-        lockWaitTimeoutSeconds: config.dbLockWaitTimeoutSeconds,
-        databaseReachable: () => databaseHealth.isUp(),
-        ...(events === null ? {} : { events: events.outbox }),
-        ...(metrics === null
-          ? {}
-          : {
-              onRetry: (reason: string) => {
-                metrics.transactionRetried(reason);
-              },
-            }),
+    const transactions = {
+      maxAttempts: config.txMaxAttempts,
+      lockWaitTimeoutSeconds: config.dbLockWaitTimeoutSeconds,
+      databaseReachable: () => databaseHealth.isUp(),
+      ...(events === null ? {} : { events: events.outbox }),
+      ...(metrics === null
+        ? {}
+        : {
+            onRetry: (reason: string) => {
+              metrics.transactionRetried(reason);
+            },
+          }),
+    };
+    const cardPath = new MysqlCardPath(
+      createCardPathPool({
+        url: config.databaseUrl,
+        poolSize: config.dbPoolSize,
+        connectTimeoutMs: config.dbConnectTimeoutMs,
       }),
+      { ...transactions, ...(tracing === null ? {} : { traceRoundTrip: roundTripTracer(tracing.tracer) }) },
+    );
+    closers.push(() => withinMs(cardPath.close(), POOL_CLOSE_TIMEOUT_MS));
+    const app: AppContext = {
+      uow: new TypeOrmUnitOfWork(dataSource, transactions),
+      cardPath,
       secrets: new HmacCardSecrets(config.secrets),
       clock: overrides.clock ?? SYSTEM_CLOCK,
       limits: {
@@ -262,6 +275,12 @@ export async function startService(config: Config, log: Logger, overrides: Servi
       await withinMs(
         dataSource.destroy().catch((error: unknown) => {
           log.warn('closing the database pool failed', { error: String(error) });
+        }),
+        POOL_CLOSE_TIMEOUT_MS,
+      );
+      await withinMs(
+        cardPath.close().catch((error: unknown) => {
+          log.warn('closing the single-card pool failed', { error: String(error) });
         }),
         POOL_CLOSE_TIMEOUT_MS,
       );

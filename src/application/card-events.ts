@@ -4,7 +4,7 @@ import { availableMinor, type GiftCard } from '../domain/gift-card';
 import type { Hold } from '../domain/hold';
 import { HoldEventType } from '../domain/hold-event';
 import type { Minor } from '../domain/money';
-import type { StoredLedgerEntry } from '../domain/ledger-entry';
+import type { LedgerEntry } from '../domain/ledger-entry';
 
 /**
  * The events operations add to the outbox (SPEC §11), each built from the card as it is after the
@@ -44,7 +44,7 @@ function cardEvent(card: GiftCard, type: CardEvent['type'], operationId: string,
  * The event of a ledger entry; `card` is the card as the entry left it, `holdId` the public id of
  * the hold a capture's entry captured.
  */
-export function balanceChanged(card: GiftCard, entry: StoredLedgerEntry, holdId: string | null = null): CardEvent {
+export function balanceChanged(card: GiftCard, entry: LedgerEntry, holdId: string | null = null): CardEvent {
   return {
     ...cardEvent(card, EVENT_OF_ENTRY[entry.type], entry.operationId, entry.createdAt),
     ledgerEntryId: entry.publicId,

@@ -1,5 +1,11 @@
-import { cardNotFound, invalidCardCredentials } from '../domain/errors';
-import { countFailedPasscode, hasPasscodeFailures, isLockedOut, passcodeLocked } from '../domain/passcode-lockout';
+import { cardNotFound, invalidCardCredentials, type DomainError } from '../domain/errors';
+import {
+  countFailedPasscode,
+  hasPasscodeFailures,
+  isLockedOut,
+  passcodeLocked,
+  type PasscodeFailures,
+} from '../domain/passcode-lockout';
 import { settleLapsedHolds, settleLocked, type LockedCard } from './lapsed-holds';
 import { accepted, rejected, type Outcome } from './outcome';
 import type { AppContext, TransactionScope } from './ports';
@@ -13,7 +19,26 @@ export type CardReference =
  * Stands in for a card's public id when the number is unknown: the same length, so verifying
  * against no card hashes exactly as much as verifying against one.
  */
-const NO_CARD_ID = '00000000-0000-0000-0000-000000000000';
+export const NO_CARD_ID = '00000000-0000-0000-0000-000000000000';
+
+/** What a wrong passcode (or an unknown number) earns, and the failures to store, null when none change. */
+export interface WrongGuess {
+  readonly error: DomainError;
+  readonly failures: PasscodeFailures | null;
+}
+
+/**
+ * Counts a wrong guess against the number's failures, read under the number's own lock by a
+ * transaction shielded from the call's deadline (both paths do so), so every judged guess counts.
+ */
+export function judgeWrongGuess(ctx: AppContext, locked: PasscodeFailures, now: Date): WrongGuess {
+  const { lockout } = ctx.limits;
+  const counted = countFailedPasscode(locked, now, lockout);
+  // Not judged: a concurrent guess at the number locked it since the first read.
+  if (!counted.judged) return { error: passcodeLocked(lockout, now), failures: null };
+  if (isLockedOut(counted.failures, now)) ctx.telemetry.passcodeLockout();
+  return { error: invalidCardCredentials(), failures: counted.failures };
+}
 
 /**
  * Locks the named card (SELECT ... FOR UPDATE), checks the caller may use it, and settles its
@@ -51,12 +76,9 @@ export async function lockReferencedCard(
   if (!right || card === null) {
     tx.shieldFromDeadline();
     // Counted under the number's own lock: for an unknown number nothing else orders the guesses.
-    const counted = countFailedPasscode(await tx.passcodeFailures.lock(numberHash), now, lockout);
-    // Not judged: a concurrent guess at the number locked it since the read above.
-    if (!counted.judged) return rejected(passcodeLocked(lockout, now));
-    await tx.passcodeFailures.save(numberHash, counted.failures);
-    if (isLockedOut(counted.failures, now)) ctx.telemetry.passcodeLockout();
-    return rejected(invalidCardCredentials());
+    const guess = judgeWrongGuess(ctx, await tx.passcodeFailures.lock(numberHash), now);
+    if (guess.failures !== null) await tx.passcodeFailures.save(numberHash, guess.failures);
+    return rejected(guess.error);
   }
   if (hasPasscodeFailures(failures)) await tx.passcodeFailures.clear(numberHash);
   return accepted({ card: await settleLapsedHolds(tx, card, now), now });

@@ -43,14 +43,14 @@ export type Claim = () => Promise<string>;
 export type IdempotentWork<R> = (tx: TransactionScope, claim: Claim) => Promise<Outcome<R>>;
 
 /** What a replay compares: the request as each record format fingerprints it. */
-interface RequestFingerprint {
+export interface RequestFingerprint {
   readonly request: IdempotentRequest;
   readonly current: Uint8Array;
   /** The payload names its card by a passcode, which must be checked before any replay. */
   readonly namesPasscode: boolean;
 }
 
-function fingerprintOf(ctx: AppContext, request: IdempotentRequest): RequestFingerprint {
+export function fingerprintOf(ctx: AppContext, request: IdempotentRequest): RequestFingerprint {
   const { rest, hadPasscode } = withoutPasscodes(request.payload);
   const current = ctx.secrets.fingerprint(
     canonicalize({ operation: request.operation, payload: rest }),
@@ -117,7 +117,7 @@ export async function runOnce<R>(ctx: AppContext, request: IdempotentRequest, wo
 }
 
 /** A new card's number and passcode are sealed apart, to be replayed only within their window. */
-function sealReply(ctx: AppContext, value: unknown): SealedReply {
+export function sealReply(ctx: AppContext, value: unknown): SealedReply {
   const { rest, secrets } = splitCardSecrets(value);
   return {
     sealedReply: ctx.secrets.sealReply(encodeResult(rest)),
@@ -142,7 +142,7 @@ function expectedFingerprint(ctx: AppContext, record: IdempotencyRecord, fingerp
  * reversed before the call arrived) answers OPERATION_REVERSED instead, whatever is asked with it:
  * a payment orchestrator that heard the first answer now would take a reversed payment for made.
  */
-function replay(ctx: AppContext, record: IdempotencyRecord, fingerprint: RequestFingerprint): unknown {
+export function replay(ctx: AppContext, record: IdempotencyRecord, fingerprint: RequestFingerprint): unknown {
   if (record.sealedReversal !== null) throw operationReversed();
   if (!Buffer.from(record.fingerprint).equals(Buffer.from(expectedFingerprint(ctx, record, fingerprint)))) {
     throw new DomainError(

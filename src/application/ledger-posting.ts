@@ -13,6 +13,8 @@ export interface Posting {
   /** Signed: positive credits, negative debits. */
   readonly amountMinor: Minor;
   readonly operationId: string;
+  /** The entry's public id, when the reply was built before the entry was written. */
+  readonly publicId?: string;
   readonly externalRef: string | null;
   readonly refundOfEntryId?: bigint;
   /** The hold a capture's REDEEM entry settles. */
@@ -36,7 +38,7 @@ export async function post(tx: TransactionScope, posting: Posting): Promise<Stor
   let entry: StoredLedgerEntry;
   try {
     entry = await tx.ledger.append({
-      publicId: randomUUID(),
+      publicId: posting.publicId ?? randomUUID(),
       cardId: posting.card.id,
       operationId: posting.operationId,
       type: posting.type,

@@ -233,6 +233,73 @@ export interface UnitOfWork {
   readonly reads: TransactionScope;
 }
 
+/**
+ * The single-card path (issue 12): a money operation on one card in two round trips on a pool of
+ * its own. The first opens the transaction and takes the card's row lock with everything the
+ * decision reads; the second writes everything (the key's record with its sealed reply, the
+ * card, the ledger entry, its event) and commits. The key's primary key, inside the transaction,
+ * is what finds a replay: there is no lookup before it.
+ */
+export type CardLookup =
+  | { readonly kind: 'number'; readonly numberHash: Uint8Array }
+  | { readonly kind: 'saved'; readonly publicId: string; readonly userId: string }
+  /** A redemption entry, locked first, what was given back of it, and the card it was taken from. */
+  | { readonly kind: 'redemption'; readonly entryPublicId: string };
+
+/** What the first round trip read, under the card's row lock. */
+export interface LockedCardRead {
+  readonly card: GiftCard | null;
+  /** The number's wrong passcodes (a plain read, as the unit of work's path reads it); none for a saved card. */
+  readonly failures: PasscodeFailures;
+  /** For a saved card: whether the user may use it. Always true for a lookup by number. */
+  readonly hasAccess: boolean;
+  /** For a redemption lookup: the entry (locked), and what refunds and a reversal gave back of it. */
+  readonly redemption: { readonly entry: StoredLedgerEntry; readonly givenBackMinor: Minor } | null;
+}
+
+/** Everything one decided operation writes, sent in one round trip with the COMMIT. */
+export interface CardWrite {
+  /** The key's record with its sealed reply; null for a call without a key. */
+  readonly record: (IdempotencyClaim & { readonly reply: SealedReply }) | null;
+  readonly card: GiftCard;
+  readonly entry: LedgerEntry;
+  readonly events: readonly CardEvent[];
+  /** A right passcode ends the number's streak of wrong ones. */
+  readonly clearFailuresOf: Uint8Array | null;
+  readonly now: Date;
+}
+
+/** The stored record of a key another call claimed, or null when none was stored after all. */
+export type KeyTaken = { readonly taken: IdempotencyRecord | null };
+
+/** The open transaction of the single-card path, after its first round trip. */
+export interface CardTransaction {
+  readonly read: LockedCardRead;
+  /** Writes and commits; when the key's primary key refuses the record, rolls back and reads it. */
+  commit(write: CardWrite): Promise<'committed' | KeyTaken>;
+  /** Commits what the first round trip did (nothing but locks) and, when given, clears a passcode streak. */
+  commitRead(clearFailuresOf: Uint8Array | null): Promise<void>;
+  /**
+   * A wrong passcode: from here the transaction commits even when the call's deadline passes,
+   * as TransactionScope.shieldFromDeadline; then the number's failures are locked (created when
+   * missing) and read, and saved with the COMMIT.
+   */
+  shieldFromDeadline(): void;
+  lockFailures(numberHash: Uint8Array): Promise<PasscodeFailures>;
+  commitFailures(numberHash: Uint8Array, failures: PasscodeFailures | null): Promise<void>;
+  /** Rolls back; with a key, reads its stored record in the same round trip. */
+  rollback(key: ScopedKey | null): Promise<IdempotencyRecord | null>;
+}
+
+export interface CardPath {
+  /**
+   * Opens a transaction, locks the card and reads what the decision needs, then runs the work,
+   * which must end the transaction (commit or rollback). Deadlocks and lock-wait timeouts rerun
+   * the work; the call's deadline cuts it off as it does a unit of work.
+   */
+  run<T>(lookup: CardLookup, work: (tx: CardTransaction) => Promise<T>): Promise<T>;
+}
+
 /** Keyed hashes and sealing; implemented in security/, with the secrets from config. */
 export interface CardSecrets {
   numberHash(cardNumber: string): Uint8Array;
@@ -279,6 +346,7 @@ export const NO_TELEMETRY: OperationTelemetry = {
 /** Everything an operation needs, built once by the composition root. */
 export interface AppContext {
   readonly uow: UnitOfWork;
+  readonly cardPath: CardPath;
   readonly secrets: CardSecrets;
   readonly clock: Clock;
   readonly limits: Limits;

@@ -2,11 +2,9 @@ import { assertSpendable, availableMinor } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
 import { redeem as takeFromCard } from '../domain/redemption';
-import { lockReferencedCard, type CardReference } from './card-reference';
-import { runOnce } from './idempotency';
-import { saveAndPost } from './ledger-posting';
-import { accepted, rejected } from './outcome';
+import type { CardReference } from './card-reference';
 import type { AppContext } from './ports';
+import { changeOneCard } from './single-card';
 
 export interface RedeemCommand {
   readonly idempotencyKey: string;
@@ -29,31 +27,25 @@ export interface RedeemResult {
 
 export function redeem(ctx: AppContext, command: RedeemCommand): Promise<RedeemResult> {
   const { idempotencyKey, ...payload } = command;
-  return runOnce(ctx, { operation: 'Redeem', key: idempotencyKey, payload }, async (tx, claim) => {
-    // Lock before reading the balance: two concurrent redemptions must not both see the old value.
-    const located = await lockReferencedCard(ctx, tx, command.card);
-    if (!located.ok) return rejected(located.error);
-    const operationId = await claim();
-    const { card, now } = located.value;
+  const request = { operation: 'Redeem', key: idempotencyKey, payload };
+  return changeOneCard(ctx, request, command.card, (card, now, transactionId) => {
     assertSpendable(card, now);
     assertSameCurrency(card.currency, command.currency);
     const redemption = takeFromCard(card, command.amountMinor, command.allowPartial);
-    const entry = await saveAndPost(tx, {
+    return {
       card: redemption.card,
       type: EntryType.REDEEM,
       amountMinor: -redemption.takenMinor,
-      operationId,
       externalRef: command.orderId,
-      now,
-    });
-    return accepted({
-      transactionId: entry.publicId,
-      giftCardId: redemption.card.publicId,
-      redeemedMinor: redemption.takenMinor,
-      balanceMinor: redemption.card.balanceMinor,
-      availableMinor: availableMinor(redemption.card),
-      currency: redemption.card.currency,
-      partial: redemption.partial,
-    });
+      reply: {
+        transactionId,
+        giftCardId: redemption.card.publicId,
+        redeemedMinor: redemption.takenMinor,
+        balanceMinor: redemption.card.balanceMinor,
+        availableMinor: availableMinor(redemption.card),
+        currency: redemption.card.currency,
+        partial: redemption.partial,
+      },
+    };
   });
 }

@@ -2,11 +2,15 @@ import { DomainError, ErrorReason } from '../domain/errors';
 import { assertActive, availableMinor, credit } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
+import { randomUUID } from 'node:crypto';
+import type { GiftCard } from '../domain/gift-card';
+import type { StoredLedgerEntry } from '../domain/ledger-entry';
 import { lockBalanceHolder } from './balance-holder';
-import { runOnce } from './idempotency';
+import { runOnce, type IdempotentRequest } from './idempotency';
 import { saveAndPost } from './ledger-posting';
 import { accepted } from './outcome';
 import type { AppContext } from './ports';
+import { refundRedemption, type Posted } from './single-card';
 
 export interface RefundCommand {
   readonly idempotencyKey: string;
@@ -30,9 +34,80 @@ export interface RefundResult {
   readonly refundableMinor: Minor;
 }
 
+/** What of the redemption may still be given back; refuses what is no redemption, or asks too much. */
+function refundableOf(command: RefundCommand, redemption: StoredLedgerEntry, givenBackMinor: Minor): Minor {
+  if (redemption.type !== EntryType.REDEEM) {
+    throw new DomainError(ErrorReason.NOT_A_REDEMPTION, `transaction is a ${redemption.type}, not a REDEEM`, {
+      entryType: redemption.type,
+    });
+  }
+  assertSameCurrency(redemption.currency, command.currency);
+  // A reversal gives back whatever no refund had, so a reversed redemption has nothing left.
+  const refundableMinor = -redemption.amountMinor - givenBackMinor;
+  if (command.amountMinor > refundableMinor) {
+    throw new DomainError(ErrorReason.REFUND_EXCEEDS_REDEMPTION, 'refund exceeds what the redemption took', {
+      refundable: refundableMinor.toString(),
+      requested: command.amountMinor.toString(),
+    });
+  }
+  return refundableMinor;
+}
+
+/** Credits the card that holds the redemption's money now (`holder`), which may be a successor. */
+function creditHolder(
+  ctx: AppContext,
+  command: RefundCommand,
+  redemption: StoredLedgerEntry,
+  refundableMinor: Minor,
+  holder: GiftCard,
+  redeemedGiftCardId: string,
+  transactionId: string,
+): Posted<RefundResult> {
+  assertActive(holder);
+  const card = credit(holder, command.amountMinor, ctx.limits.maxBalanceMinor);
+  return {
+    card,
+    type: EntryType.REFUND,
+    amountMinor: command.amountMinor,
+    externalRef: command.sourceTransactionId,
+    refundOfEntryId: redemption.id,
+    reply: {
+      transactionId,
+      giftCardId: card.publicId,
+      refundedMinor: command.amountMinor,
+      balanceMinor: card.balanceMinor,
+      availableMinor: availableMinor(card),
+      currency: card.currency,
+      redeemedGiftCardId,
+      redirected: card.id !== redemption.cardId,
+      refundableMinor: refundableMinor - command.amountMinor,
+    },
+  };
+}
+
 export function refund(ctx: AppContext, command: RefundCommand): Promise<RefundResult> {
   const { idempotencyKey, ...payload } = command;
-  return runOnce(ctx, { operation: 'Refund', key: idempotencyKey, payload }, async (tx, claim) => {
+  const request = { operation: 'Refund', key: idempotencyKey, payload };
+  return refundRedemption(
+    ctx,
+    request,
+    command.redemptionTransactionId,
+    (redemption, givenBackMinor, card, _now, transactionId) =>
+      creditHolder(
+        ctx,
+        command,
+        redemption,
+        refundableOf(command, redemption, givenBackMinor),
+        card,
+        card.publicId,
+        transactionId,
+      ),
+    () => refundThroughUnitOfWork(ctx, command, request),
+  );
+}
+
+function refundThroughUnitOfWork(ctx: AppContext, command: RefundCommand, request: IdempotentRequest) {
+  return runOnce(ctx, request, async (tx, claim) => {
     // Refunds of one redemption serialize on its entry, so two partial refunds cannot both pass
     // the "never more than was taken" check.
     const redemption = await tx.ledger.lockByPublicId(command.redemptionTransactionId);
@@ -42,43 +117,29 @@ export function refund(ctx: AppContext, command: RefundCommand): Promise<RefundR
       });
     }
     const operationId = await claim();
-    if (redemption.type !== EntryType.REDEEM) {
-      throw new DomainError(ErrorReason.NOT_A_REDEMPTION, `transaction is a ${redemption.type}, not a REDEEM`, {
-        entryType: redemption.type,
-      });
-    }
-    assertSameCurrency(redemption.currency, command.currency);
-    // A reversal gives back whatever no refund had, so a reversed redemption has nothing left.
-    const refundableMinor = -redemption.amountMinor - (await tx.ledger.sumGivenBack(redemption.id));
-    if (command.amountMinor > refundableMinor) {
-      throw new DomainError(ErrorReason.REFUND_EXCEEDS_REDEMPTION, 'refund exceeds what the redemption took', {
-        refundable: refundableMinor.toString(),
-        requested: command.amountMinor.toString(),
-      });
-    }
+    const refundableMinor = refundableOf(command, redemption, await tx.ledger.sumGivenBack(redemption.id));
     const { card: holder, now } = await lockBalanceHolder(ctx, tx, redemption.cardId);
-    assertActive(holder);
-    const card = credit(holder, command.amountMinor, ctx.limits.maxBalanceMinor);
-    const entry = await saveAndPost(tx, {
-      card,
-      type: EntryType.REFUND,
-      amountMinor: command.amountMinor,
+    const redeemedCard = holder.id === redemption.cardId ? holder : await tx.cards.findById(redemption.cardId);
+    const entryId = randomUUID();
+    const posted = creditHolder(
+      ctx,
+      command,
+      redemption,
+      refundableMinor,
+      holder,
+      redeemedCard?.publicId ?? '',
+      entryId,
+    );
+    await saveAndPost(tx, {
+      card: posted.card,
+      type: posted.type,
+      amountMinor: posted.amountMinor,
       operationId,
-      externalRef: command.sourceTransactionId,
+      publicId: entryId,
+      externalRef: posted.externalRef,
       refundOfEntryId: redemption.id,
       now,
     });
-    const redeemedCard = card.id === redemption.cardId ? card : await tx.cards.findById(redemption.cardId);
-    return accepted({
-      transactionId: entry.publicId,
-      giftCardId: card.publicId,
-      refundedMinor: command.amountMinor,
-      balanceMinor: card.balanceMinor,
-      availableMinor: availableMinor(card),
-      currency: card.currency,
-      redeemedGiftCardId: redeemedCard?.publicId ?? '',
-      redirected: card.id !== redemption.cardId,
-      refundableMinor: refundableMinor - command.amountMinor,
-    });
+    return accepted(posted.reply);
   });
 }

@@ -1,11 +1,9 @@
 import { assertSpendable, availableMinor, credit } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
-import { lockReferencedCard, type CardReference } from './card-reference';
-import { runOnce } from './idempotency';
-import { saveAndPost } from './ledger-posting';
-import { accepted, rejected } from './outcome';
+import type { CardReference } from './card-reference';
 import type { AppContext } from './ports';
+import { changeOneCard } from './single-card';
 
 export interface ReloadCommand {
   readonly idempotencyKey: string;
@@ -25,28 +23,23 @@ export interface ReloadResult {
 
 export function reload(ctx: AppContext, command: ReloadCommand): Promise<ReloadResult> {
   const { idempotencyKey, ...payload } = command;
-  return runOnce(ctx, { operation: 'Reload', key: idempotencyKey, payload }, async (tx, claim) => {
-    const located = await lockReferencedCard(ctx, tx, command.card);
-    if (!located.ok) return rejected(located.error);
-    const operationId = await claim();
-    const { now } = located.value;
-    assertSpendable(located.value.card, now);
-    assertSameCurrency(located.value.card.currency, command.currency);
-    const card = credit(located.value.card, command.amountMinor, ctx.limits.maxBalanceMinor);
-    const entry = await saveAndPost(tx, {
+  const request = { operation: 'Reload', key: idempotencyKey, payload };
+  return changeOneCard(ctx, request, command.card, (locked, now, transactionId) => {
+    assertSpendable(locked, now);
+    assertSameCurrency(locked.currency, command.currency);
+    const card = credit(locked, command.amountMinor, ctx.limits.maxBalanceMinor);
+    return {
       card,
       type: EntryType.RELOAD,
       amountMinor: command.amountMinor,
-      operationId,
       externalRef: command.sourceTransactionId,
-      now,
-    });
-    return accepted({
-      transactionId: entry.publicId,
-      giftCardId: card.publicId,
-      balanceMinor: card.balanceMinor,
-      availableMinor: availableMinor(card),
-      currency: card.currency,
-    });
+      reply: {
+        transactionId,
+        giftCardId: card.publicId,
+        balanceMinor: card.balanceMinor,
+        availableMinor: availableMinor(card),
+        currency: card.currency,
+      },
+    };
   });
 }

@@ -1,3 +1,4 @@
+import { createPool, type Pool } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { CardAccessEntity } from './entities/card-access.entity';
@@ -68,6 +69,27 @@ export function createDataSource(options: DatabaseOptions): DataSource {
       queueLimit: options.poolSize * 8,
       enableKeepAlive: true,
     },
+  });
+}
+
+/**
+ * The single-card path's pool (persistence/card-path.ts): the same server, options and size as the
+ * data source's, plus multiple statements per round trip. Its own pool, so the path's connections
+ * never wait behind the unit of work's, and every pool the service opens is built here.
+ */
+export function createCardPathPool(options: DatabaseOptions): Pool {
+  return createPool({
+    uri: options.url,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    timezone: 'Z',
+    charset: 'utf8mb4_bin',
+    connectTimeout: options.connectTimeoutMs,
+    connectionLimit: options.poolSize,
+    queueLimit: options.poolSize * 8,
+    enableKeepAlive: true,
+    // Values still go through the driver's escaping (query(sql, values)); only the batching is new.
+    multipleStatements: true,
   });
 }
 

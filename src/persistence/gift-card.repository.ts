@@ -30,12 +30,12 @@ function tallyOf(heldMinor: bigint, count: number, nextExpiresAt: Date | null): 
  * builder: building them (aliases, parameter renaming, entity hydration) took about a third of
  * the server's CPU per redemption (docs/benchmarks.md). Same columns, values and locks as before.
  */
-const CARD_COLUMNS =
+export const CARD_COLUMNS =
   'id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, successor_card_id, ' +
   'held_minor, open_holds, next_hold_expires_at';
 
 /** A gift_card row as mysql2 returns it: BIGINT as decimal strings, DATETIME(3) as Date. */
-interface GiftCardRow {
+export interface GiftCardRow {
   readonly id: string;
   readonly public_id: string;
   readonly number_last4: string;
@@ -50,7 +50,7 @@ interface GiftCardRow {
   readonly next_hold_expires_at: Date | null;
 }
 
-function fromRow(row: GiftCardRow): GiftCard {
+export function fromRow(row: GiftCardRow): GiftCard {
   return {
     id: BigInt(row.id),
     publicId: row.public_id,
@@ -63,6 +63,22 @@ function fromRow(row: GiftCardRow): GiftCard {
     successorCardId: row.successor_card_id === null ? null : BigInt(row.successor_card_id),
     holds: tallyOf(BigInt(row.held_minor), row.open_holds, row.next_hold_expires_at),
   };
+}
+
+export const CARD_SAVE = `UPDATE gift_card SET balance_minor = ?, status = ?, successor_card_id = ?, held_minor = ?, open_holds = ?,
+         next_hold_expires_at = ?, updated_at = ? WHERE id = ?`;
+
+export function cardSaveValues(card: GiftCard, now: Date): unknown[] {
+  return [
+    card.balanceMinor.toString(),
+    card.status,
+    card.successorCardId?.toString() ?? null,
+    card.holds.heldMinor.toString(),
+    card.holds.count,
+    card.holds.nextExpiresAt,
+    now,
+    card.id.toString(),
+  ];
 }
 
 export class TypeOrmGiftCardRepository implements GiftCardRepository {
@@ -134,20 +150,7 @@ export class TypeOrmGiftCardRepository implements GiftCardRepository {
   }
 
   async save(card: GiftCard, now: Date): Promise<void> {
-    await this.manager.query(
-      `UPDATE gift_card SET balance_minor = ?, status = ?, successor_card_id = ?, held_minor = ?, open_holds = ?,
-         next_hold_expires_at = ?, updated_at = ? WHERE id = ?`,
-      [
-        card.balanceMinor.toString(),
-        card.status,
-        card.successorCardId?.toString() ?? null,
-        card.holds.heldMinor.toString(),
-        card.holds.count,
-        card.holds.nextExpiresAt,
-        now,
-        card.id.toString(),
-      ],
-    );
+    await this.manager.query(CARD_SAVE, cardSaveValues(card, now));
   }
 
   /** SELECT ... FOR UPDATE on one unique key: `column` is one of the three above, never input. */

@@ -11,7 +11,7 @@ import {
 } from '../application/ports';
 import { MySqlErrno, mysqlErrno } from './mysql-errors';
 
-interface IdempotencyRow {
+export interface IdempotencyRow {
   readonly record_format: number;
   readonly fingerprint: Buffer;
   readonly sealed_response: Buffer | null;
@@ -21,7 +21,7 @@ interface IdempotencyRow {
   readonly sealed_reversal: Buffer | null;
 }
 
-const RECORD_COLUMNS =
+export const RECORD_COLUMNS =
   'record_format, fingerprint, sealed_response, sealed_secrets, secrets_expire_at, rpc, sealed_reversal';
 
 function formatOf(stored: number): RecordFormat {
@@ -29,7 +29,7 @@ function formatOf(stored: number): RecordFormat {
   throw new Error(`idempotency record of unknown format ${stored}`);
 }
 
-function toRecord(row: IdempotencyRow | undefined): IdempotencyRecord | null {
+export function toRecord(row: IdempotencyRow | undefined): IdempotencyRecord | null {
   if (row === undefined) return null;
   return {
     format: formatOf(row.record_format),

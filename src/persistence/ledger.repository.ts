@@ -7,7 +7,7 @@ import { insertIdOf } from './inserted-id';
 import { isDuplicateKey } from './mysql-errors';
 
 /** The unique key on a funding entry's external reference (migration 1764100000000). */
-const FUNDING_REFERENCE_KEY = 'uq_ledger_entry_funding_ref';
+export const FUNDING_REFERENCE_KEY = 'uq_ledger_entry_funding_ref';
 
 function toDomain(row: LedgerEntryEntity): StoredLedgerEntry {
   return {
@@ -28,6 +28,71 @@ function toDomain(row: LedgerEntryEntity): StoredLedgerEntry {
   };
 }
 
+export const LEDGER_APPEND = `INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor,
+           available_after_minor, currency, external_ref, refund_of_entry_id, hold_id, reverses_entry_id, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export function ledgerAppendValues(entry: LedgerEntry): unknown[] {
+  return [
+    entry.publicId,
+    entry.cardId.toString(),
+    entry.operationId,
+    entry.type,
+    entry.amountMinor.toString(),
+    entry.balanceAfterMinor.toString(),
+    entry.availableAfterMinor.toString(),
+    entry.currency,
+    entry.externalRef,
+    entry.refundOfEntryId?.toString() ?? null,
+    entry.holdId?.toString() ?? null,
+    entry.reversesEntryId?.toString() ?? null,
+    entry.createdAt,
+  ];
+}
+
+/** The columns of a stored entry, as the single-card path reads a redemption under its lock. */
+export const ENTRY_COLUMNS =
+  'id, public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor, available_after_minor, ' +
+  'currency, external_ref, refund_of_entry_id, hold_id, reverses_entry_id, created_at';
+
+export interface LedgerEntryRow {
+  readonly id: string;
+  readonly public_id: string;
+  readonly card_id: string;
+  readonly operation_id: string;
+  readonly entry_type: string;
+  readonly amount_minor: string;
+  readonly balance_after_minor: string;
+  readonly available_after_minor: string | null;
+  readonly currency: string;
+  readonly external_ref: string | null;
+  readonly refund_of_entry_id: string | null;
+  readonly hold_id: string | null;
+  readonly reverses_entry_id: string | null;
+  readonly created_at: Date;
+}
+
+const bigintOrNull = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
+
+export function entryFromRow(row: LedgerEntryRow): StoredLedgerEntry {
+  return {
+    id: BigInt(row.id),
+    publicId: row.public_id,
+    cardId: BigInt(row.card_id),
+    operationId: row.operation_id,
+    type: row.entry_type as EntryType,
+    amountMinor: BigInt(row.amount_minor),
+    balanceAfterMinor: BigInt(row.balance_after_minor),
+    availableAfterMinor: BigInt(row.available_after_minor ?? row.balance_after_minor),
+    currency: row.currency,
+    externalRef: row.external_ref,
+    refundOfEntryId: bigintOrNull(row.refund_of_entry_id),
+    holdId: bigintOrNull(row.hold_id),
+    reversesEntryId: bigintOrNull(row.reverses_entry_id),
+    createdAt: row.created_at,
+  };
+}
+
 export class TypeOrmLedgerRepository implements LedgerRepository {
   constructor(private readonly manager: EntityManager) {}
 
@@ -35,26 +100,7 @@ export class TypeOrmLedgerRepository implements LedgerRepository {
   async append(entry: LedgerEntry): Promise<StoredLedgerEntry> {
     let inserted: unknown;
     try {
-      inserted = await this.manager.query(
-        `INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor,
-           available_after_minor, currency, external_ref, refund_of_entry_id, hold_id, reverses_entry_id, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          entry.publicId,
-          entry.cardId.toString(),
-          entry.operationId,
-          entry.type,
-          entry.amountMinor.toString(),
-          entry.balanceAfterMinor.toString(),
-          entry.availableAfterMinor.toString(),
-          entry.currency,
-          entry.externalRef,
-          entry.refundOfEntryId?.toString() ?? null,
-          entry.holdId?.toString() ?? null,
-          entry.reversesEntryId?.toString() ?? null,
-          entry.createdAt,
-        ],
-      );
+      inserted = await this.manager.query(LEDGER_APPEND, ledgerAppendValues(entry));
     } catch (error) {
       if (isDuplicateKey(error, FUNDING_REFERENCE_KEY)) throw new FundingReferenceUsed();
       throw error;

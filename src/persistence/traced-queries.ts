@@ -39,3 +39,25 @@ export function traceQueries(dataSource: DataSource, tracer: Tracer): void {
     return runner;
   };
 }
+
+/**
+ * The same span for the single-card path's round trips, which go through a mysql2 pool of their
+ * own: one span per round trip, named by its first statement, recorded as written (`?` kept).
+ */
+export function roundTripTracer(tracer: Tracer): <T>(sql: string, send: () => Promise<T>) => Promise<T> {
+  return (sql, send) =>
+    tracer.startActiveSpan(
+      `db ${operationOf(sql)}`,
+      { kind: SpanKind.CLIENT, attributes: { 'db.system': 'mysql', 'db.statement': sql } },
+      async (span) => {
+        try {
+          return await send();
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+}

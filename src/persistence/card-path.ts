@@ -1,0 +1,315 @@
+import type { Pool, PoolConnection } from 'mysql2';
+import {
+  FundingReferenceUsed,
+  RecordFormat,
+  type CardLookup,
+  type CardPath,
+  type CardTransaction,
+  type CardWrite,
+  type IdempotencyRecord,
+  type KeyTaken,
+  type LockedCardRead,
+  type ScopedKey,
+} from '../application/ports';
+import { NO_PASSCODE_FAILURES, type PasscodeFailures } from '../domain/passcode-lockout';
+import { runAttempts, type Attempt, type AttemptPolicy } from './attempts';
+import type { EventEncoder } from './event-outbox.repository';
+import { CARD_COLUMNS, CARD_SAVE, cardSaveValues, fromRow, type GiftCardRow } from './gift-card.repository';
+import { RECORD_COLUMNS, toRecord, type IdempotencyRow } from './idempotency.repository';
+import {
+  ENTRY_COLUMNS,
+  entryFromRow,
+  FUNDING_REFERENCE_KEY,
+  LEDGER_APPEND,
+  ledgerAppendValues,
+  type LedgerEntryRow,
+} from './ledger.repository';
+import { isDuplicateKey, MySqlErrno, mysqlErrno } from './mysql-errors';
+import {
+  FAILURES_CLEAR,
+  FAILURES_FIND,
+  FAILURES_LOCK,
+  FAILURES_SAVE,
+  FAILURES_UPSERT,
+  failuresFromRow,
+  type PasscodeFailureRow,
+} from './passcode-failure.repository';
+
+/*
+ * The single-card path's statements, written out and sent a round trip at a time as one
+ * multi-statement text query. Every value goes through mysql2's escaping (`?`), never spliced.
+ * bench/sql-workload.ts sends the same, and bench/sql-drift-check.ts checks that it does.
+ */
+const SESSION_SETUP = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION innodb_lock_wait_timeout = ';
+const LOCK_BY_NUMBER_HASH = `START TRANSACTION; SELECT ${CARD_COLUMNS} FROM gift_card WHERE number_hash = ? FOR UPDATE; ${FAILURES_FIND}`;
+/*
+ * Refunds serialize on the redemption's entry, then lock the card it was taken from, as the unit
+ * of work's path does; a card that passed its money on is followed there, on that path.
+ */
+const LOCK_REDEMPTION =
+  `START TRANSACTION; SELECT ${ENTRY_COLUMNS} FROM ledger_entry WHERE public_id = ? FOR UPDATE; ` +
+  'SELECT COALESCE(SUM(amount_minor), 0) AS total FROM ledger_entry ' +
+  "WHERE (refund_of_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?) AND entry_type = 'REFUND') " +
+  'OR reverses_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?); ' +
+  `SELECT ${CARD_COLUMNS} FROM gift_card WHERE id = (SELECT card_id FROM ledger_entry WHERE public_id = ?) FOR UPDATE`;
+const LOCK_SAVED = `START TRANSACTION; SELECT ${CARD_COLUMNS} FROM gift_card WHERE public_id = ? FOR UPDATE; SELECT a.user_id FROM card_access a JOIN gift_card g ON g.id = a.card_id WHERE g.public_id = ? AND a.user_id = ?`;
+/** The key's record is written whole, reply included: its primary key is what refuses a replay. */
+const RECORD_INSERT =
+  'INSERT INTO idempotency_record (caller, idempotency_key, record_format, rpc, fingerprint, operation_id, ' +
+  'sealed_response, sealed_secrets, secrets_expire_at, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const OUTBOX_ROW = '(?, ?, ?, ?, ?)';
+const OUTBOX_INSERT = 'INSERT INTO event_outbox (event_id, card_id, event_type, payload, created_at) VALUES ';
+const RECORD_FIND = `SELECT ${RECORD_COLUMNS} FROM idempotency_record WHERE caller = ? AND idempotency_key = ?`;
+
+export interface CardPathOptions extends AttemptPolicy {
+  readonly lockWaitTimeoutSeconds: number;
+  /** Events on: how they are encoded, and who hears that some committed. */
+  readonly events?: { readonly encode: EventEncoder; readonly committed: () => void };
+  /** Wraps each round trip (a span per statement batch when tracing is on). */
+  readonly traceRoundTrip?: <T>(sql: string, send: () => Promise<T>) => Promise<T>;
+}
+
+type Results = unknown[];
+
+function send(connection: PoolConnection, sql: string, values: unknown[]): Promise<Results> {
+  return new Promise((resolve, reject) => {
+    connection.query(sql, values, (error, results) => {
+      if (error) reject(error);
+      else resolve(results as Results);
+    });
+  });
+}
+
+function acquire(pool: Pool): Promise<PoolConnection> {
+  return new Promise((resolve, reject) => {
+    pool.getConnection((error, connection) => {
+      if (error) reject(error);
+      else resolve(connection);
+    });
+  });
+}
+
+/** The last `n` result sets of a multi-statement reply, which ends with the ones that were asked for. */
+function lastResults(results: Results, n: number): Results {
+  return results.slice(results.length - n);
+}
+
+export class MysqlCardPath implements CardPath {
+  /** Connections whose session settings are applied; sent along with their first round trip. */
+  private readonly prepared = new WeakSet();
+  private readonly sessionSetup: string;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: CardPathOptions,
+  ) {
+    this.sessionSetup = `${SESSION_SETUP}${options.lockWaitTimeoutSeconds.toFixed(0)}; `;
+  }
+
+  run<T>(lookup: CardLookup, work: (tx: CardTransaction) => Promise<T>): Promise<T> {
+    return runAttempts(this.options, (attempt) => this.runOnce(lookup, work, attempt));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pool.end((error) => {
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  }
+
+  private async runOnce<T>(
+    lookup: CardLookup,
+    work: (tx: CardTransaction) => Promise<T>,
+    attempt: Attempt,
+  ): Promise<T> {
+    const connection = await acquire(this.pool);
+    let open = false;
+    try {
+      attempt.connected(connection);
+      open = true;
+      const read = await this.lock(connection, lookup);
+      const tx = new OpenCardTransaction(this, connection, attempt, read, () => {
+        open = false;
+      });
+      return await work(tx);
+    } finally {
+      attempt.finished();
+      if (open) await this.roundTrip(connection, 'ROLLBACK', []).catch(() => undefined);
+      connection.release();
+    }
+  }
+
+  /** Sends one round trip, traced when tracing is on. */
+  roundTrip(connection: PoolConnection, sql: string, values: unknown[]): Promise<Results> {
+    const trace = this.options.traceRoundTrip;
+    return trace === undefined ? send(connection, sql, values) : trace(sql, () => send(connection, sql, values));
+  }
+
+  get events(): CardPathOptions['events'] {
+    return this.options.events;
+  }
+
+  /** The first round trip: session settings on a new connection, BEGIN, the locking read and what goes with it. */
+  private async lock(connection: PoolConnection, lookup: CardLookup): Promise<LockedCardRead> {
+    const setup = this.prepared.has(connection) ? '' : this.sessionSetup;
+    if (lookup.kind === 'number') {
+      const hash = Buffer.from(lookup.numberHash);
+      const results = await this.roundTrip(connection, setup + LOCK_BY_NUMBER_HASH, [hash, hash]);
+      this.prepared.add(connection);
+      const [cards, failures] = lastResults(results, 2) as [GiftCardRow[], PasscodeFailureRow[]];
+      const card = cards[0];
+      return {
+        card: card === undefined ? null : fromRow(card),
+        failures: failuresFromRow(failures[0]),
+        hasAccess: true,
+        redemption: null,
+      };
+    }
+    if (lookup.kind === 'redemption') {
+      const id = lookup.entryPublicId;
+      const results = await this.roundTrip(connection, setup + LOCK_REDEMPTION, [id, id, id, id]);
+      this.prepared.add(connection);
+      const [entries, sums, cards] = lastResults(results, 3) as [
+        LedgerEntryRow[],
+        { total: string | number }[],
+        GiftCardRow[],
+      ];
+      const entry = entries[0];
+      const card = cards[0];
+      return {
+        card: card === undefined ? null : fromRow(card),
+        failures: NO_PASSCODE_FAILURES,
+        hasAccess: true,
+        redemption:
+          entry === undefined ? null : { entry: entryFromRow(entry), givenBackMinor: BigInt(sums[0]?.total ?? 0) },
+      };
+    }
+    const results = await this.roundTrip(connection, setup + LOCK_SAVED, [
+      lookup.publicId,
+      lookup.publicId,
+      lookup.userId,
+    ]);
+    this.prepared.add(connection);
+    const [cards, access] = lastResults(results, 2) as [GiftCardRow[], { user_id: string }[]];
+    const card = cards[0];
+    return {
+      card: card === undefined ? null : fromRow(card),
+      failures: NO_PASSCODE_FAILURES,
+      // The column's collation may fold case; the user must match exactly.
+      hasAccess: access.some((row) => row.user_id === lookup.userId),
+      redemption: null,
+    };
+  }
+}
+
+class OpenCardTransaction implements CardTransaction {
+  constructor(
+    private readonly path: MysqlCardPath,
+    private readonly connection: PoolConnection,
+    private readonly attempt: Attempt,
+    readonly read: LockedCardRead,
+    private readonly ended: () => void,
+  ) {}
+
+  async commit(write: CardWrite): Promise<'committed' | KeyTaken> {
+    const { sql, values } = writeStatements(write, this.path.events?.encode);
+    this.attempt.phase = 'committing';
+    try {
+      await this.path.roundTrip(this.connection, sql, values);
+    } catch (error) {
+      // The server stopped at the failed statement; the transaction is still open.
+      if (mysqlErrno(error) !== MySqlErrno.DUPLICATE_KEY || write.record === null) throw error;
+      if (isDuplicateKey(error, FUNDING_REFERENCE_KEY)) throw new FundingReferenceUsed();
+      return { taken: await this.rollback(write.record.key) };
+    }
+    this.ended();
+    if (write.events.length > 0 && this.path.events !== undefined) this.path.events.committed();
+    return 'committed';
+  }
+
+  async commitRead(clearFailuresOf: Uint8Array | null): Promise<void> {
+    this.attempt.phase = 'committing';
+    if (clearFailuresOf === null) await this.path.roundTrip(this.connection, 'COMMIT', []);
+    else await this.path.roundTrip(this.connection, `${FAILURES_CLEAR}; COMMIT`, [Buffer.from(clearFailuresOf)]);
+    this.ended();
+  }
+
+  shieldFromDeadline(): void {
+    this.attempt.shield();
+  }
+
+  async lockFailures(numberHash: Uint8Array): Promise<PasscodeFailures> {
+    const hash = Buffer.from(numberHash);
+    const results = await this.path.roundTrip(this.connection, `${FAILURES_UPSERT}; ${FAILURES_LOCK}`, [hash, hash]);
+    const [rows] = lastResults(results, 1) as [PasscodeFailureRow[]];
+    return failuresFromRow(rows[0]);
+  }
+
+  async commitFailures(numberHash: Uint8Array, failures: PasscodeFailures | null): Promise<void> {
+    this.attempt.phase = 'committing';
+    if (failures === null) {
+      await this.path.roundTrip(this.connection, 'COMMIT', []);
+    } else {
+      await this.path.roundTrip(this.connection, `${FAILURES_SAVE}; COMMIT`, [
+        failures.failedAttempts,
+        failures.lockedUntil,
+        failures.lastFailureAt,
+        Buffer.from(numberHash),
+      ]);
+    }
+    this.ended();
+  }
+
+  async rollback(key: ScopedKey | null): Promise<IdempotencyRecord | null> {
+    if (key === null) {
+      await this.path.roundTrip(this.connection, 'ROLLBACK', []);
+      this.ended();
+      return null;
+    }
+    const results = await this.path.roundTrip(this.connection, `ROLLBACK; ${RECORD_FIND}`, [key.scope, key.key]);
+    this.ended();
+    const [rows] = lastResults(results, 1) as [IdempotencyRow[]];
+    return toRecord(rows[0]);
+  }
+}
+
+/** The second round trip: the key's record first, so a replay changes nothing, then the change and COMMIT. */
+function writeStatements(write: CardWrite, encode: EventEncoder | undefined): { sql: string; values: unknown[] } {
+  const statements: string[] = [];
+  const values: unknown[] = [];
+  const { record } = write;
+  if (record !== null) {
+    statements.push(RECORD_INSERT);
+    values.push(
+      record.key.scope,
+      record.key.key,
+      RecordFormat.CURRENT,
+      record.rpc,
+      Buffer.from(record.fingerprint),
+      record.operationId,
+      Buffer.from(record.reply.sealedReply),
+      record.reply.sealedSecrets === null ? null : Buffer.from(record.reply.sealedSecrets),
+      record.reply.secretsExpireAt,
+      record.now,
+      record.expiresAt,
+    );
+  }
+  if (write.clearFailuresOf !== null) {
+    statements.push(FAILURES_CLEAR);
+    values.push(Buffer.from(write.clearFailuresOf));
+  }
+  statements.push(CARD_SAVE);
+  values.push(...cardSaveValues(write.card, write.now));
+  statements.push(LEDGER_APPEND);
+  values.push(...ledgerAppendValues(write.entry));
+  if (encode !== undefined && write.events.length > 0) {
+    statements.push(OUTBOX_INSERT + write.events.map(() => OUTBOX_ROW).join(', '));
+    for (const event of write.events) {
+      values.push(event.eventId, event.cardId.toString(), event.type, Buffer.from(encode(event)), event.occurredAt);
+    }
+  }
+  statements.push('COMMIT');
+  return { sql: statements.join('; '), values };
+}
