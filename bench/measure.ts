@@ -63,20 +63,24 @@ function shares(total: number, loaders: number): number[] {
   return Array.from({ length: used }, (_, i) => Math.floor(total / used) + (i < total % used ? 1 : 0));
 }
 
-/** Runs one cell (one workload at one concurrency against one target) and measures it. */
+/**
+ * Runs one cell (one workload at one concurrency against one target) and measures it. With several
+ * targets (service processes on different database nodes), the load generators take them in turn.
+ */
 export async function measureCell(
   context: MeasureContext,
   cell: Cell,
-  target: Target,
+  target: Target | readonly Target[],
   serverPids: readonly number[],
 ): Promise<CellResult> {
+  const targets: readonly Target[] = Array.isArray(target) ? target : [target as Target];
   const warmupEndsAt = Date.now() + DISPATCH_LEAD_MS + context.warmupMs;
   const endsAt = warmupEndsAt + context.durationMs;
   const keyPrefix = `b${context.runTag}c${++cellSequence}`;
   let firstUser = 0;
-  const jobs: LoadJob[] = shares(cell.concurrency, context.loaders.size).map((users) => {
+  const jobs: LoadJob[] = shares(cell.concurrency, context.loaders.size).map((users, index) => {
     const job: LoadJob = {
-      target,
+      target: targets[index % targets.length] as Target,
       scenario: cell.scenario,
       firstUser,
       users,

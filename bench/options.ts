@@ -27,6 +27,8 @@ export interface BenchOptions {
   readonly profileConcurrency: number;
   /** Also measure distinct-card Redeem with the request log and metrics off and on, in this run. */
   readonly observabilityOverhead: boolean;
+  /** Also measure distinct-card Redeem on a private three-node Galera cluster, one node and two. */
+  readonly galera: boolean;
   /** Rounds over all cells; each cell reports its median round by throughput. */
   readonly repeat: number;
   /** Load generators on the last core, the servers under test on the others (taskset). */
@@ -70,6 +72,10 @@ seconds.
   --observability-overhead   also run distinct-card Redeem with the request log and metrics off, then
                              on (interleaved --repeat times, at the largest --concurrency), and report
                              the throughput lost to them (target: at most 5%)
+  --galera                   also start a private three-node Galera cluster (galera-4, mariadb-backup)
+                             and run distinct-card Redeem through one service process on one node,
+                             then split over two processes on two nodes (at each --concurrency, --repeat
+                             rounds); the table sits beside the single server's cells of this run
   --no-profile               skip the CPU profile of the server under the distinct-card scenario
   --profile-concurrency <n>  virtual users while profiling (default: the largest --concurrency)
   --mysql-url <url>          MySQL server (default $BENCH_MYSQL_URL or mysql://root@127.0.0.1:3306)
@@ -96,6 +102,7 @@ const DEFAULTS: BenchOptions = {
   profile: true,
   profileConcurrency: 0,
   observabilityOverhead: false,
+  galera: false,
   repeat: 1,
   pin: false,
   mysqlUrl: process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306',
@@ -199,6 +206,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--pin':
         options.pin = true;
+        break;
+      case '--galera':
+        options.galera = true;
         break;
       case '--observability-overhead':
         options.observabilityOverhead = true;

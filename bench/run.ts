@@ -17,6 +17,7 @@ import { BenchEventBroker, outboxUnsent } from './event-broker';
 import { LoaderPool } from './loader-pool';
 import { measureCell, type Cell, type CellResult, type MeasureContext } from './measure';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
+import { measureGalera } from './galera';
 import { measureObservabilityOverhead } from './observability-overhead';
 import { findDatabasePid } from './process-stats';
 import { profileMarkdown, readProfile, summarizeProfile, type ProfileSummary } from './profile-summary';
@@ -59,6 +60,8 @@ interface RunRecord {
   readonly profile: ProfileSummary | null;
   /** The --observability-overhead comparison, as a markdown table; null when not asked for. */
   readonly observabilityOverhead: string | null;
+  /** The --galera comparison, as a markdown table; null when not asked for. */
+  readonly galera: string | null;
   readonly ledger: LedgerCheck;
 }
 
@@ -236,6 +239,9 @@ function renderReport(record: RunRecord): string {
     ...(record.observabilityOverhead === null
       ? []
       : ['', '#### Request log and metrics: overhead', '', record.observabilityOverhead]),
+    ...(record.galera === null
+      ? []
+      : ['', '#### Galera cluster: distinct-card Redeem on one node and spread over two', '', record.galera]),
     ...(record.profile === null
       ? []
       : [
@@ -322,6 +328,7 @@ async function main(): Promise<void> {
   let results: CellResult[];
   let profile: ProfileSummary | null = null;
   let observabilityOverhead: string | null = null;
+  let galera: string | null = null;
   try {
     for (const processes of options.processes) {
       if (options.ceilings.includes('transport')) {
@@ -347,6 +354,22 @@ async function main(): Promise<void> {
     results = await runCells(options, context, databaseUrl, services, noops);
     for (const { processes, events, server } of services.splice(0)) {
       serverPeakRssMb[`service x${processes}${events ? ' with events' : ''}`] = (await server.stop()).peakRssMb;
+    }
+    if (options.galera) {
+      galera = await measureGalera(
+        {
+          context,
+          serviceEnv,
+          secrets,
+          cards: options.cards,
+          database: options.database,
+          concurrency: options.concurrency,
+          repeat: options.repeat,
+          outDir,
+          say,
+        },
+        new ResultIndex(results),
+      );
     }
     if (options.profile) profile = await profileServer(options, context, serviceEnv, outDir, pinning);
     if (options.observabilityOverhead) {
@@ -382,6 +405,7 @@ async function main(): Promise<void> {
     serverPeakRssMb,
     profile,
     observabilityOverhead,
+    galera,
     ledger,
   };
   const report = renderReport(record);

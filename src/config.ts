@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DatabaseEndpoints } from './persistence/database-hosts';
 
 /** Everything the service reads from its environment, parsed and checked once at start. */
 export interface Config {
@@ -223,7 +224,11 @@ export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
   const defaultedSecrets: string[] = [];
   const databaseUrl = read.string('DATABASE_URL', 'mysql://root@127.0.0.1:3306/giftcard');
-  if (!/^mysql:\/\//.test(databaseUrl)) read.problems.push('DATABASE_URL must be a mysql:// URL');
+  try {
+    DatabaseEndpoints.parse(databaseUrl);
+  } catch (error) {
+    read.problems.push((error as Error).message);
+  }
   const logLevel = read.string('LOG_LEVEL', 'info');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     read.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);

@@ -16,6 +16,7 @@ import { startTracing } from './observability/tracing';
 import { DatabaseHealthMonitor } from './persistence/database-health';
 import { MysqlCardPath } from './persistence/card-path';
 import { createCardPathPool, openDatabase, poolStats } from './persistence/data-source';
+import { DatabaseEndpoints, DatabaseHostSelector } from './persistence/database-hosts';
 import { MysqlOutboxQueue } from './persistence/event-outbox.repository';
 import { warnOfDurabilityRisks } from './persistence/durability-check';
 import { RetentionSweeper } from './persistence/retention-sweeper';
@@ -141,17 +142,26 @@ export async function startService(config: Config, log: Logger, overrides: Servi
             SERVICE_NAME,
             Object.values(GiftCardServiceService).map((method) => rpcNameOf(method.path)),
           );
+    // One selector for every pool and the health probe: a failover moves all of them at once.
+    const databaseHosts = new DatabaseHostSelector(DatabaseEndpoints.parse(config.databaseUrl));
     const dataSource = await openDatabase({
       url: config.databaseUrl,
       poolSize: config.dbPoolSize,
       connectTimeoutMs: config.dbConnectTimeoutMs,
+      hosts: databaseHosts,
     });
+    if (databaseHosts.size > 1) {
+      log.info('database node in use', { node: databaseHosts.inUseName, nodes: databaseHosts.size });
+      databaseHosts.onMove(() => {
+        log.info('database node in use', { node: databaseHosts.inUseName, nodes: databaseHosts.size });
+      });
+    }
     closers.push(() => withinMs(dataSource.destroy(), POOL_CLOSE_TIMEOUT_MS));
     await warnOfDurabilityRisks(dataSource, log);
     if (tracing !== null) traceQueries(dataSource, tracing.tracer);
     metrics?.watchPool(() => poolStats(dataSource, config.dbPoolSize));
     const databaseHealth = new DatabaseHealthMonitor(
-      { url: config.databaseUrl, intervalMs: config.dbHealthIntervalMs, timeoutMs: config.dbHealthTimeoutMs },
+      { hosts: databaseHosts, intervalMs: config.dbHealthIntervalMs, timeoutMs: config.dbHealthTimeoutMs },
       log,
     );
     databaseHealth.start();
@@ -183,6 +193,7 @@ export async function startService(config: Config, log: Logger, overrides: Servi
         url: config.databaseUrl,
         poolSize: config.dbPoolSize,
         connectTimeoutMs: config.dbConnectTimeoutMs,
+        hosts: databaseHosts,
       }),
       { ...transactions, ...(tracing === null ? {} : { traceRoundTrip: roundTripTracer(tracing.tracer) }) },
     );

@@ -1,6 +1,7 @@
 import { createPool, type Pool } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
+import { DatabaseEndpoints, DatabaseHostSelector } from './database-hosts';
 import { CardAccessEntity } from './entities/card-access.entity';
 import { CardHoldEntity } from './entities/card-hold.entity';
 import { EventOutboxEntity } from './entities/event-outbox.entity';
@@ -20,9 +21,25 @@ import { EventOutbox1764500000000 } from './migrations/1764500000000-event-outbo
 import { IdempotencyOperationId1764600000000 } from './migrations/1764600000000-idempotency-operation-id';
 
 export interface DatabaseOptions {
+  /** One host, or several nodes of a cluster separated by commas (database-hosts.ts). */
   readonly url: string;
   readonly poolSize: number;
   readonly connectTimeoutMs: number;
+  /** The host in use, shared with every other pool and the health probe; made from `url` when absent. */
+  readonly hosts?: DatabaseHostSelector;
+}
+
+export function hostSelectorOf(options: DatabaseOptions): DatabaseHostSelector {
+  return options.hosts ?? new DatabaseHostSelector(DatabaseEndpoints.parse(options.url));
+}
+
+/**
+ * What a mysql2 pool or connection needs, besides its URL's user, password and database, to reach
+ * the host in use: every pool the service opens spreads these into its options, so all of them
+ * follow a failover. With one host, nothing: mysql2 connects to the URL's host itself.
+ */
+export function hostConnectOptions(hosts: DatabaseHostSelector): { stream?: DatabaseHostSelector['connect'] } {
+  return hosts.size === 1 ? {} : { stream: hosts.connect };
 }
 
 export const entities = [
@@ -48,9 +65,10 @@ export const migrations = [
 ];
 
 export function createDataSource(options: DatabaseOptions): DataSource {
+  const hosts = hostSelectorOf(options);
   return new DataSource({
     type: 'mysql',
-    url: options.url,
+    url: hosts.endpoints.urlOf(hosts.inUse),
     entities,
     migrations,
     migrationsTableName: 'schema_migration',
@@ -68,6 +86,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
       // Fail fast while the database is down instead of queueing calls behind a dead pool.
       queueLimit: options.poolSize * 8,
       enableKeepAlive: true,
+      ...hostConnectOptions(hosts),
     },
   });
 }
@@ -78,8 +97,9 @@ export function createDataSource(options: DatabaseOptions): DataSource {
  * never wait behind the unit of work's, and every pool the service opens is built here.
  */
 export function createCardPathPool(options: DatabaseOptions): Pool {
+  const hosts = hostSelectorOf(options);
   return createPool({
-    uri: options.url,
+    uri: hosts.endpoints.urlOf(hosts.inUse),
     supportBigNumbers: true,
     bigNumberStrings: true,
     timezone: 'Z',
@@ -90,11 +110,34 @@ export function createCardPathPool(options: DatabaseOptions): Pool {
     enableKeepAlive: true,
     // Values still go through the driver's escaping (query(sql, values)); only the batching is new.
     multipleStatements: true,
+    ...hostConnectOptions(hosts),
   });
 }
 
-/** Creates the database named in the URL when it does not exist yet, so a fresh machine starts. */
-export async function ensureDatabaseExists(url: string, connectTimeoutMs: number): Promise<void> {
+/**
+ * Creates the database named in the URL when it does not exist yet, so a fresh machine starts.
+ * With several hosts, on the first that answers, which then becomes the host in use.
+ */
+export async function ensureDatabaseExists(
+  target: string | DatabaseHostSelector,
+  connectTimeoutMs: number,
+): Promise<void> {
+  const hosts = typeof target === 'string' ? new DatabaseHostSelector(DatabaseEndpoints.parse(target)) : target;
+  let firstError: unknown;
+  for (const index of hosts.failoverOrder()) {
+    try {
+      await createDatabaseOn(hosts.endpoints.urlOf(index), connectTimeoutMs);
+      hosts.moveTo(index);
+      return;
+    } catch (error) {
+      firstError ??= error;
+      if ((error as Error).message.startsWith('database name')) break;
+    }
+  }
+  throw firstError;
+}
+
+async function createDatabaseOn(url: string, connectTimeoutMs: number): Promise<void> {
   const parsed = new URL(url);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (!/^[A-Za-z0-9_]+$/.test(database)) {
@@ -118,11 +161,11 @@ const UNREACHABLE_AT_START: Readonly<Record<string, string>> = {
 };
 
 /** A start that cannot reach MySQL names the setting and where it pointed, never the password. */
-function unreachableAtStart(url: string, error: unknown): Error {
-  const parsed = new URL(url);
+function unreachableAtStart(hosts: DatabaseHostSelector, error: unknown): Error {
+  const names = hosts.endpoints.hosts.map((_, index) => hosts.endpoints.nameOf(index)).join(', ');
   const code = (error as { code?: unknown }).code;
   const reason = (typeof code === 'string' ? UNREACHABLE_AT_START[code] : undefined) ?? (error as Error).message;
-  return new Error(`DATABASE_URL points at ${parsed.hostname}:${parsed.port || '3306'}: ${reason}`, { cause: error });
+  return new Error(`DATABASE_URL points at ${names}: ${reason}`, { cause: error });
 }
 
 /** The pool's occupancy, from mysql2's pool under TypeORM's driver; zeros before it exists. */
@@ -145,12 +188,13 @@ interface MysqlPoolInternals {
 
 /** Connects, creates the database if needed and applies pending migrations. */
 export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
+  const hosts = hostSelectorOf(options);
   try {
-    await ensureDatabaseExists(options.url, options.connectTimeoutMs);
+    await ensureDatabaseExists(hosts, options.connectTimeoutMs);
   } catch (error) {
-    throw unreachableAtStart(options.url, error);
+    throw unreachableAtStart(hosts, error);
   }
-  const dataSource = createDataSource(options);
+  const dataSource = createDataSource({ ...options, hosts });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   return dataSource;

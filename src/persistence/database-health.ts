@@ -1,8 +1,10 @@
-import { createConnection, type Connection } from 'mysql2/promise';
+import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import type { Logger } from '../observability/logger';
+import type { DatabaseHostSelector } from './database-hosts';
 
 export interface DatabaseHealthOptions {
-  readonly url: string;
+  /** The hosts DATABASE_URL names and the one in use; the probe moves it when that one stops answering. */
+  readonly hosts: DatabaseHostSelector;
   /** Pause between the end of one probe and the start of the next. */
   readonly intervalMs: number;
   /** How long one probe may take, connecting included, before the database counts as unreachable. */
@@ -16,10 +18,15 @@ type Listener = (up: boolean) => void;
  * queued behind busy calls in the pool would report load as an outage. While the database is
  * unreachable the service reports NOT_SERVING and refuses calls at once rather than letting each
  * one wait out a connect timeout; when it answers again, the service serves again by itself.
+ *
+ * With several hosts (a Galera cluster), a node counts as answering only while it is ready for
+ * writes (wsrep_ready); when the node in use stops, the others are probed in turn and the first
+ * ready one takes every pool's new connections. The service is NOT_SERVING only while none is.
  */
 export class DatabaseHealthMonitor {
   private up = true;
   private connection: Connection | null = null;
+  private connectionHost = -1;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly listeners = new Set<Listener>();
@@ -51,14 +58,28 @@ export class DatabaseHealthMonitor {
 
   /**
    * One probe. A probe that fails on the kept connection is tried once more on a fresh one: a
-   * killed connection is not a dead database, and must not turn a healthy service away.
+   * killed connection is not a dead database, and must not turn a healthy service away. Then the
+   * other hosts, in failover order.
    */
   private async probe(): Promise<void> {
-    let up = await this.probeOnce();
+    const hosts = this.options.hosts;
+    let up = await this.probeOnce(hosts.inUse);
     if (!up) {
       this.dropConnection();
-      up = await this.probeOnce();
+      up = await this.probeOnce(hosts.inUse);
       if (!up) this.dropConnection();
+    }
+    for (const index of hosts.failoverOrder().slice(1)) {
+      if (up || this.stopped) break;
+      up = await this.probeOnce(index);
+      if (up) {
+        const from = hosts.inUseName;
+        hosts.moveTo(index);
+        this.log.warn('database node changed; new connections go to the next ready node', {
+          from,
+          to: hosts.inUseName,
+        });
+      } else this.dropConnection();
     }
     this.report(up);
   }
@@ -74,7 +95,7 @@ export class DatabaseHealthMonitor {
     this.timer.unref();
   }
 
-  private async probeOnce(): Promise<boolean> {
+  private async probeOnce(index: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => {
       timer = setTimeout(() => {
@@ -82,7 +103,7 @@ export class DatabaseHealthMonitor {
       }, this.options.timeoutMs);
     });
     try {
-      return await Promise.race([this.selectOne(), timedOut]);
+      return await Promise.race([this.selectOne(index), timedOut]);
     } catch {
       return false;
     } finally {
@@ -90,9 +111,13 @@ export class DatabaseHealthMonitor {
     }
   }
 
-  private async selectOne(): Promise<boolean> {
+  private async selectOne(index: number): Promise<boolean> {
+    if (this.connection !== null && this.connectionHost !== index) this.dropConnection();
     if (this.connection === null) {
-      const connection = await createConnection({ uri: this.options.url, connectTimeout: this.options.timeoutMs });
+      const connection = await createConnection({
+        uri: this.options.hosts.endpoints.urlOf(index),
+        connectTimeout: this.options.timeoutMs,
+      });
       // A connection killed while idle emits 'error'; unheard, that would crash the process. The
       // next probe finds it dead and retries on a fresh one.
       connection.on('error', () => undefined);
@@ -101,9 +126,10 @@ export class DatabaseHealthMonitor {
         return false;
       }
       this.connection = connection;
+      this.connectionHost = index;
     }
     await this.connection.query('SELECT 1');
-    return true;
+    return this.options.hosts.size === 1 || (await isReadyForWrites(this.connection));
   }
 
   private dropConnection(): void {
@@ -118,4 +144,16 @@ export class DatabaseHealthMonitor {
     else this.log.warn('database unreachable; refusing calls until it answers', { timeoutMs: this.options.timeoutMs });
     for (const listener of this.listeners) listener(up);
   }
+}
+
+/**
+ * A Galera node serves writes only in the primary component and once synced enough (wsrep_ready);
+ * a node that is joining, or cut off from the majority, accepts connections but refuses queries
+ * (1047). A server without Galera (wsrep_on off) is always ready.
+ */
+async function isReadyForWrites(connection: Connection): Promise<boolean> {
+  const [wsrepOn] = await connection.query<RowDataPacket[]>("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'");
+  if (wsrepOn[0]?.Value !== 'ON') return true;
+  const [ready] = await connection.query<RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'wsrep_ready'");
+  return ready[0]?.Value === 'ON';
 }

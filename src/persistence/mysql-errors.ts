@@ -8,6 +8,8 @@ export const MySqlErrno = {
   SERVER_SHUTDOWN: 1053,
   QUERY_INTERRUPTED: 1317,
   TOO_MANY_CONNECTIONS: 1040,
+  /** A Galera node outside the primary component, or still joining: "WSREP has not yet prepared node". */
+  WSREP_NOT_READY: 1047,
 } as const;
 
 /** Client-side codes mysql2 uses when the server cannot be reached or the connection dies. */
@@ -79,7 +81,8 @@ export function isDatabaseUnreachable(error: unknown): boolean {
     errno === MySqlErrno.CONNECTION_KILLED ||
     errno === MySqlErrno.SERVER_SHUTDOWN ||
     errno === MySqlErrno.QUERY_INTERRUPTED ||
-    errno === MySqlErrno.TOO_MANY_CONNECTIONS
+    errno === MySqlErrno.TOO_MANY_CONNECTIONS ||
+    errno === MySqlErrno.WSREP_NOT_READY
   ) {
     return true;
   }

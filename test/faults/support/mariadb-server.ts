@@ -81,6 +81,7 @@ export class MariaDbServer {
   static async install(
     settings: ServerSettings = DURABLE_SETTINGS,
     avoidPorts: readonly number[] = [],
+    preferredPorts: readonly number[] = PREFERRED_PORTS,
   ): Promise<MariaDbServer> {
     const directory = mkdtempSync(join(tmpdir(), 'giftcard-mariadb-'));
     try {
@@ -95,7 +96,7 @@ export class MariaDbServer {
         ],
         { timeout: INSTALL_TIMEOUT_MS },
       );
-      return new MariaDbServer(directory, await freePort(avoidPorts), settings);
+      return new MariaDbServer(directory, await freePort(avoidPorts, preferredPorts), settings);
     } catch (error) {
       rmSync(directory, { recursive: true, force: true });
       throw error;
@@ -145,23 +146,7 @@ export class MariaDbServer {
    */
   async start(extraOptions: readonly string[] = []): Promise<void> {
     if (this.running) throw new Error(`the server on port ${this.port} is already running`);
-    const child = spawn(
-      MARIADBD,
-      [
-        '--no-defaults',
-        `--datadir=${join(this.directory, 'data')}`,
-        `--port=${this.port}`,
-        '--bind-address=127.0.0.1',
-        `--socket=${join(this.directory, 'mariadbd.sock')}`,
-        `--pid-file=${join(this.directory, 'mariadbd.pid')}`,
-        `--log-error=${join(this.directory, 'error.log')}`,
-        '--skip-name-resolve',
-        ...(runningAsRoot ? ['--user=root'] : []),
-        ...Object.entries(this.settings).map(([name, value]) => `--${name}=${value}`),
-        ...extraOptions,
-      ],
-      { stdio: 'ignore' },
-    );
+    const child = spawn(MARIADBD, this.commandLine(extraOptions), { stdio: 'ignore' });
     this.process = child;
     this.exited = new Promise((resolve) => {
       child.once('exit', () => {
@@ -181,6 +166,43 @@ export class MariaDbServer {
       }
       await sleep(READY_POLL_MS);
     }
+  }
+
+  /**
+   * Runs mariadbd on the data directory with `extraOptions` until it exits by itself (a Galera
+   * node's `--wsrep-recover`), and returns what it wrote to the error log meanwhile.
+   */
+  async runToExit(extraOptions: readonly string[]): Promise<string> {
+    if (this.running) throw new Error(`the server on port ${this.port} is running`);
+    const before = this.errorLog(Number.MAX_SAFE_INTEGER).length;
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(MARIADBD, this.commandLine(extraOptions), { stdio: 'ignore' });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`mariadbd ${extraOptions.join(' ')} on port ${this.port} did not exit`));
+      }, START_TIMEOUT_MS);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return this.errorLog(Number.MAX_SAFE_INTEGER).slice(before);
+  }
+
+  private commandLine(extraOptions: readonly string[]): string[] {
+    return [
+      '--no-defaults',
+      `--datadir=${join(this.directory, 'data')}`,
+      `--port=${this.port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${join(this.directory, 'mariadbd.sock')}`,
+      `--pid-file=${join(this.directory, 'mariadbd.pid')}`,
+      `--log-error=${join(this.directory, 'error.log')}`,
+      '--skip-name-resolve',
+      ...(runningAsRoot ? ['--user=root'] : []),
+      ...Object.entries(this.settings).map(([name, value]) => `--${name}=${value}`),
+      ...extraOptions,
+    ];
   }
 
   /** A crash: SIGKILL, nothing flushed, nothing rolled back until the next start recovers. */
@@ -248,8 +270,11 @@ export class MariaDbServer {
 }
 
 /** The first preferred port nobody listens on now, else one the OS picks. */
-async function freePort(avoid: readonly number[]): Promise<number> {
-  for (const port of PREFERRED_PORTS) {
+export async function freePort(
+  avoid: readonly number[],
+  preferred: readonly number[] = PREFERRED_PORTS,
+): Promise<number> {
+  for (const port of preferred) {
     if (!avoid.includes(port) && (await listenable(port)) === port) return port;
   }
   const port = await listenable(0);
