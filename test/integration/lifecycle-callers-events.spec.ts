@@ -88,7 +88,7 @@ describe('Operator RPCs belong to the operators group', () => {
     expect(inquiry).toMatchObject({ status: GiftCardStatus.GIFT_CARD_STATUS_ACTIVE, balance: 5_000n });
   });
 
-  it('lets an operators caller block, adjust and unblock, and keeps that caller on each record', async () => {
+  it('lets a caller with the operators group block, unblock and adjust', async () => {
     const card = await issueAsShop();
     expect((await svc.api.blockCard({ giftCardId: card.giftCardId, reason: 'stolen' }, asOps)).status).toBe(
       GiftCardStatus.GIFT_CARD_STATUS_BLOCKED,
@@ -120,21 +120,19 @@ describe('Events name the authenticated caller', () => {
       asShop,
     );
     await svc.api.blockCard({ giftCardId: card.giftCardId, reason: 'stolen' }, asOps);
-    const adjusted = await svc.api
-      .adjustBalance(
-        {
-          idempotencyKey: newKey(),
-          giftCardId: card.giftCardId,
-          amount: 0n - 200n,
-          currency: 'USD',
-          reason: AdjustmentReason.ADJUSTMENT_REASON_FRAUD,
-          note: 'n',
-        },
-        asOps,
-      )
-      .catch(() => null);
-    // A blocked card takes no adjustment either; the refusal announces nothing.
-    expect(adjusted).toBeNull();
+    const refusedAdjustment = svc.api.adjustBalance(
+      {
+        idempotencyKey: newKey(),
+        giftCardId: card.giftCardId,
+        amount: -200n,
+        currency: 'USD',
+        reason: AdjustmentReason.ADJUSTMENT_REASON_FRAUD,
+        note: 'n',
+      },
+      asOps,
+    );
+    // A blocked card takes no adjustment either, and a refusal announces nothing.
+    expect(await rpcError(refusedAdjustment)).toMatchObject({ reason: 'CARD_BLOCKED' });
     const reissued = await svc.api.reissueCredentials(
       { idempotencyKey: newKey(), giftCardId: card.giftCardId, userId: owner },
       asShop,
