@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { currentCallerName } from '../call-caller';
+import { currentCallerName, NO_CALLER_NAME } from '../call-caller';
 import { CardEventType, EVENT_OF_ENTRY, type CardEvent } from '../domain/card-event';
 import { availableMinor, type GiftCard } from '../domain/gift-card';
 import type { Hold } from '../domain/hold';
@@ -73,6 +73,8 @@ export function holdChanged(
 ): CardEvent {
   return {
     ...cardEvent(card, EVENT_OF_HOLD[type], operationId, occurredAt),
+    // An expiry is the clock's doing, whichever call happened to record it.
+    ...(type === HoldEventType.EXPIRED ? { caller: NO_CALLER_NAME } : {}),
     holdId: hold.publicId,
     availableAfterMinor,
     externalRef: hold.orderId,

@@ -98,7 +98,7 @@ export enum GiftCardEventType {
   /**
    * GIFT_CARD_EVENT_TYPE_CREDENTIALS_REISSUED - The card was given a new number and passcode (ReissueCredentials, or the gift of an existing
    * card); the old ones no longer work. Neither is in the event. Routing key
-   * "giftcard.card.credentials_reissued".
+   * "giftcard.wallet.credentials_reissued".
    */
   GIFT_CARD_EVENT_TYPE_CREDENTIALS_REISSUED = 19,
   UNRECOGNIZED = -1,
@@ -124,8 +124,8 @@ export interface GiftCardEvent {
     | Date
     | undefined;
   /**
-   * The calling service that made the change, as its callers file names it; empty when the
-   * service runs without a callers file.
+   * The calling service that made the change, as its callers file names it; "anonymous" when the
+   * service runs without a callers file; empty for a change nobody called for (a hold expiring).
    */
   caller: string;
   /**
