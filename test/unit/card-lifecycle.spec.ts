@@ -29,10 +29,16 @@ describe('Which statuses each use of a card admits', () => {
   it('refuses every money movement on a blocked card with CARD_BLOCKED, and on a closed one with CARD_NOT_ACTIVE', () => {
     for (const use of MONEY_MOVES) {
       expect(statusAdmits(CardStatus.ACTIVE, use)).toBe(true);
-      expect(reasonOf(() => assertStatusAdmits(aCard({ status: CardStatus.BLOCKED }), use))).toBe('CARD_BLOCKED');
-      expect(reasonOf(() => assertStatusAdmits(aCard({ status: CardStatus.DEACTIVATED }), use))).toBe(
-        'CARD_NOT_ACTIVE',
-      );
+      expect(
+        reasonOf(() => {
+          assertStatusAdmits(aCard({ status: CardStatus.BLOCKED }), use);
+        }),
+      ).toBe('CARD_BLOCKED');
+      expect(
+        reasonOf(() => {
+          assertStatusAdmits(aCard({ status: CardStatus.DEACTIVATED }), use);
+        }),
+      ).toBe('CARD_NOT_ACTIVE');
     }
   });
 
