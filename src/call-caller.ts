@@ -1,20 +1,34 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
- * Whose idempotency keys the current call's key is among. The transport sets it once it knows the
- * caller; the idempotency record reads it. Like the call's deadline (call-deadline.ts) it travels
- * with the call's awaits, so neither layer imports the other.
+ * Who the current call is from: the calling service's name (for events and audit rows) and whose
+ * idempotency keys its key is among. The transport sets it once it knows the caller; the
+ * operations read it. Like the call's deadline (call-deadline.ts) it travels with the call's
+ * awaits, so neither layer imports the other.
  */
-const keyScopes = new AsyncLocalStorage<string>();
+export interface CallCaller {
+  readonly name: string;
+  readonly keyScope: string;
+}
+
+const callers = new AsyncLocalStorage<CallCaller>();
 
 /** The scope of calls when no callers file is configured, and of every key written before there was one. */
 export const ANONYMOUS_KEY_SCOPE = '';
 
-export function withKeyScope<T>(scope: string, work: () => T): T {
-  return keyScopes.run(scope, work);
+/** Work done by the service itself, outside any call (the hold sweeper): no caller to name. */
+export const NO_CALLER_NAME = '';
+
+export function withCaller<T>(caller: CallCaller, work: () => T): T {
+  return callers.run(caller, work);
 }
 
 /** The current call's key scope; outside a call (tools, tests of the operations), the anonymous one. */
 export function currentKeyScope(): string {
-  return keyScopes.getStore() ?? ANONYMOUS_KEY_SCOPE;
+  return callers.getStore()?.keyScope ?? ANONYMOUS_KEY_SCOPE;
+}
+
+/** The authenticated caller's name ('anonymous' without a callers file); empty outside a call. */
+export function currentCallerName(): string {
+  return callers.getStore()?.name ?? NO_CALLER_NAME;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { currentCallerName, NO_CALLER_NAME } from '../call-caller';
 import { CardEventType, EVENT_OF_ENTRY, type CardEvent } from '../domain/card-event';
 import { availableMinor, type GiftCard } from '../domain/gift-card';
 import type { Hold } from '../domain/hold';
@@ -25,7 +26,8 @@ function cardEvent(card: GiftCard, type: CardEvent['type'], operationId: string,
     cardId: card.id,
     giftCardId: card.publicId,
     occurredAt,
-    caller: '',
+    // The service that asked for the change; empty for the service's own work (expiring holds).
+    caller: currentCallerName(),
     operationId,
     ledgerEntryId: null,
     holdId: null,
@@ -71,6 +73,8 @@ export function holdChanged(
 ): CardEvent {
   return {
     ...cardEvent(card, EVENT_OF_HOLD[type], operationId, occurredAt),
+    // An expiry is the clock's doing, whichever call happened to record it.
+    ...(type === HoldEventType.EXPIRED ? { caller: NO_CALLER_NAME } : {}),
     holdId: hold.publicId,
     availableAfterMinor,
     externalRef: hold.orderId,
@@ -92,4 +96,9 @@ export function walletChanged(
   senderUserId: string | null = null,
 ): CardEvent {
   return { ...cardEvent(card, type, operationId, now), userId, senderUserId };
+}
+
+/** The card's number and passcode were replaced by the request `operationId`; neither is in the event. */
+export function credentialsReissued(card: GiftCard, operationId: string, now: Date): CardEvent {
+  return cardEvent(card, CardEventType.CREDENTIALS_REISSUED, operationId, now);
 }

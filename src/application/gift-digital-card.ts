@@ -1,8 +1,9 @@
 import { CardEventType } from '../domain/card-event';
-import { assertNoHoldsOutstanding, assertSpendable, availableMinor } from '../domain/gift-card';
+import { assertNoHoldsOutstanding, assertSpendable, availableMinor, CardUse } from '../domain/gift-card';
 import type { Minor } from '../domain/money';
 import { cardNotFound } from '../domain/errors';
 import { walletChanged } from './card-events';
+import { reissueCredentials } from './card-credentials';
 import { assertOwnedBy } from './card-ownership';
 import { runOnce, type Claim } from './idempotency';
 import { settleLocked } from './lapsed-holds';
@@ -90,7 +91,7 @@ async function giftNewCard(
   });
 }
 
-/** Existing-card mode: the sender's own card changes hands; no money moves. */
+/** Existing-card mode: the sender's own card changes hands with new credentials; no money moves. */
 async function handOverCard(
   ctx: AppContext,
   tx: TransactionScope,
@@ -109,18 +110,21 @@ async function handOverCard(
   await assertOwnedBy(tx, row, senderUserId);
   const { card, now } = await settleLocked(ctx, tx, row);
   // A closed or lapsed card would be a gift of nothing the recipient could use.
-  assertSpendable(card, now);
+  assertSpendable(card, now, CardUse.GIFT);
   // The sender's authorizations would be captured from the recipient's card.
   assertNoHoldsOutstanding(card);
   // The recipient starts alone: the sender's access and every share end with the hand-over.
   await tx.access.revokeAll(card.id);
   await tx.access.insert({ cardId: card.id, userId: recipientUserId, role: AccessRole.OWNER, preferred: false }, now);
-  tx.outbox.add(walletChanged(CardEventType.GIFTED, card, recipientUserId, operationId, now, senderUserId));
+  // The sender kept the number and passcode; new ones end that with the hand-over. Nobody gets
+  // them here (SPEC §10): the recipient, now owner, asks ReissueCredentials when they need them.
+  const { card: reissued } = await reissueCredentials(ctx, tx, card, operationId, now);
+  tx.outbox.add(walletChanged(CardEventType.GIFTED, reissued, recipientUserId, operationId, now, senderUserId));
   return accepted({
     giftCardId: card.publicId,
     cardNumber: null,
     passcode: null,
-    numberLast4: card.numberLast4,
+    numberLast4: reissued.numberLast4,
     balanceMinor: card.balanceMinor,
     availableMinor: availableMinor(card),
     currency: card.currency,

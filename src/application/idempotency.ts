@@ -26,6 +26,11 @@ export interface IdempotentRequest {
   readonly operation: string;
   readonly key: string | null;
   readonly payload: unknown;
+  /**
+   * The work proves the caller may have the first answer (its card access) before a replay, as it
+   * proves a passcode: for answers holding card credentials a caller must still be entitled to.
+   */
+  readonly verifyBeforeReplay?: boolean;
 }
 
 /**
@@ -68,8 +73,9 @@ export async function runOnce<R>(ctx: AppContext, request: IdempotentRequest, wo
   const key: ScopedKey | null = request.key === null ? null : { scope: currentKeyScope(), key: request.key };
   const fingerprint = fingerprintOf(ctx, request);
   // A request that names its card by passcode is answered from its key only inside the work,
-  // once the passcode has been checked (and a wrong one counted): never from here.
-  if (key !== null && !fingerprint.namesPasscode) {
+  // once the passcode has been checked (and a wrong one counted): never from here. So is one
+  // whose work checks the caller's entitlement to the answer first.
+  if (key !== null && !fingerprint.namesPasscode && request.verifyBeforeReplay !== true) {
     const prior = await ctx.uow.reads.idempotency.find(key);
     if (prior !== null) return replay(ctx, prior, fingerprint) as R;
   }

@@ -1,6 +1,7 @@
 import type { ActivityPosition, ActivityType, CardActivity } from '../domain/card-activity';
 import type { CardEvent } from '../domain/card-event';
-import type { GiftCard } from '../domain/gift-card';
+import type { AdjustmentReason, CardBlock } from '../domain/card-lifecycle';
+import type { CardStatus, GiftCard } from '../domain/gift-card';
 import type { Hold, HoldPolicy } from '../domain/hold';
 import type { HoldEvent } from '../domain/hold-event';
 import type { LedgerEntry, StoredLedgerEntry } from '../domain/ledger-entry';
@@ -205,6 +206,41 @@ export interface OutboxRepository {
   add(event: CardEvent): void;
 }
 
+/** A card's new number (as its keyed hash and last four digits) and passcode hash. */
+export interface CardCredentials {
+  readonly numberHash: Uint8Array;
+  readonly numberLast4: string;
+  readonly passcodeHash: Uint8Array;
+}
+
+/** Why and by whom a card's status was set by an operator: kept for good, every change. */
+export interface StatusChange {
+  readonly cardId: bigint;
+  readonly status: CardStatus;
+  readonly reason: string;
+  readonly caller: string;
+  readonly operationId: string;
+  readonly at: Date;
+}
+
+/** An ADJUSTMENT entry's reason, note and caller, kept beside the entry. */
+export interface AdjustmentRecord {
+  readonly ledgerEntryId: bigint;
+  readonly reason: AdjustmentReason;
+  readonly note: string;
+  readonly caller: string;
+}
+
+/** Blocks, adjustments and credentials (SPEC §10); every write under the card's row lock. */
+export interface CardLifecycleRepository {
+  recordStatusChange(change: StatusChange): Promise<void>;
+  /** The card's current block, from its latest status change; null unless that was a block. */
+  findBlock(cardId: bigint): Promise<CardBlock | null>;
+  recordAdjustment(record: AdjustmentRecord): Promise<void>;
+  /** Replaces the number and passcode; throws CardNumberTaken when the new number's hash is stored. */
+  replaceCredentials(cardId: bigint, credentials: CardCredentials, now: Date): Promise<void>;
+}
+
 /** The repositories of one database transaction. */
 export interface TransactionScope {
   readonly cards: GiftCardRepository;
@@ -221,6 +257,7 @@ export interface TransactionScope {
   shieldFromDeadline(): void;
   readonly holds: HoldRepository;
   readonly history: HistoryRepository;
+  readonly lifecycle: CardLifecycleRepository;
 }
 
 export interface UnitOfWork {

@@ -1,4 +1,4 @@
-import { assertSpendable, availableMinor } from '../domain/gift-card';
+import { assertSpendable, availableMinor, CardUse } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
 import { redeem as takeFromCard } from '../domain/redemption';
@@ -29,7 +29,7 @@ export function redeem(ctx: AppContext, command: RedeemCommand): Promise<RedeemR
   const { idempotencyKey, ...payload } = command;
   const request = { operation: 'Redeem', key: idempotencyKey, payload };
   return changeOneCard(ctx, request, command.card, (card, now, transactionId) => {
-    assertSpendable(card, now);
+    assertSpendable(card, now, CardUse.REDEEM);
     assertSameCurrency(card.currency, command.currency);
     const redemption = takeFromCard(card, command.amountMinor, command.allowPartial);
     return {

@@ -1,5 +1,5 @@
 import { DomainError, ErrorReason } from '../domain/errors';
-import { assertActive, availableMinor, credit } from '../domain/gift-card';
+import { assertStatusAdmits, availableMinor, CardUse, credit } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
 import { randomUUID } from 'node:crypto';
@@ -63,7 +63,7 @@ function creditHolder(
   redeemedGiftCardId: string,
   transactionId: string,
 ): Posted<RefundResult> {
-  assertActive(holder);
+  assertStatusAdmits(holder, CardUse.REFUND);
   const card = credit(holder, command.amountMinor, ctx.limits.maxBalanceMinor);
   return {
     card,

@@ -1,4 +1,4 @@
-import { assertSpendable, availableMinor, credit } from '../domain/gift-card';
+import { assertSpendable, availableMinor, CardUse, credit } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { assertSameCurrency, type Minor } from '../domain/money';
 import type { CardReference } from './card-reference';
@@ -25,7 +25,7 @@ export function reload(ctx: AppContext, command: ReloadCommand): Promise<ReloadR
   const { idempotencyKey, ...payload } = command;
   const request = { operation: 'Reload', key: idempotencyKey, payload };
   return changeOneCard(ctx, request, command.card, (locked, now, transactionId) => {
-    assertSpendable(locked, now);
+    assertSpendable(locked, now, CardUse.RELOAD);
     assertSameCurrency(locked.currency, command.currency);
     const card = credit(locked, command.amountMinor, ctx.limits.maxBalanceMinor);
     return {

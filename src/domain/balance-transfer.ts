@@ -3,6 +3,7 @@ import {
   assertNoHoldsOutstanding,
   assertSpendable,
   availableMinor,
+  CardUse,
   insufficientFunds,
   type GiftCard,
 } from './gift-card';
@@ -23,7 +24,7 @@ export interface TransferTerms {
  * and a card with active holds cannot be deleted, since its holds were promised that money.
  */
 export function transferAmount(source: GiftCard, terms: TransferTerms, now: Date): Minor {
-  assertSpendable(source, now);
+  assertSpendable(source, now, CardUse.TRANSFER);
   assertSameCurrency(source.currency, terms.currency);
   if (!terms.deleteSource) {
     if (terms.amountMinor <= 0n) throw invalidArgument([{ field: 'amount', description: 'must be greater than zero' }]);

@@ -21,6 +21,8 @@ export const CardEventType = {
   SHARED: 'SHARED',
   UNSHARED: 'UNSHARED',
   GIFTED: 'GIFTED',
+  ADJUSTED: 'ADJUSTED',
+  CREDENTIALS_REISSUED: 'CREDENTIALS_REISSUED',
 } as const;
 export type CardEventType = (typeof CardEventType)[keyof typeof CardEventType];
 
@@ -38,6 +40,7 @@ export const EVENT_OF_ENTRY: Readonly<Record<EntryType, CardEventType>> = {
   [EntryType.COMBINE_OUT]: CardEventType.COMBINED_OUT,
   [EntryType.COMBINE_IN]: CardEventType.COMBINED_IN,
   [EntryType.REVERSAL]: CardEventType.REVERSED,
+  [EntryType.ADJUSTMENT]: CardEventType.ADJUSTED,
 };
 
 /**

@@ -1,5 +1,13 @@
 import { DomainError, ErrorReason } from './errors';
-import { assertNoHoldsOutstanding, assertSpendable, CardStatus, credit, retire, type GiftCard } from './gift-card';
+import {
+  assertNoHoldsOutstanding,
+  assertSpendable,
+  CardStatus,
+  CardUse,
+  credit,
+  retire,
+  type GiftCard,
+} from './gift-card';
 import type { Minor } from './money';
 
 /**
@@ -54,11 +62,11 @@ export function combine(
     throw new Error('combine sources must be distinct and must not include the target');
   }
   aboutCard(target, () => {
-    assertSpendable(target, now);
+    assertSpendable(target, now, CardUse.COMBINE);
   });
   for (const source of sources) {
     aboutCard(source, () => {
-      assertSpendable(source, now);
+      assertSpendable(source, now, CardUse.COMBINE);
     });
     assertNoHoldsOutstanding(source);
     if (source.currency !== target.currency) {

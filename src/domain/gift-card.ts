@@ -5,8 +5,82 @@ export const CardStatus = {
   ACTIVE: 'ACTIVE',
   DEACTIVATED: 'DEACTIVATED',
   COMBINED: 'COMBINED',
+  /** An operator stopped the card (SPEC §10); UnblockCard makes it ACTIVE again. */
+  BLOCKED: 'BLOCKED',
 } as const;
 export type CardStatus = (typeof CardStatus)[keyof typeof CardStatus];
+
+/**
+ * What an operation does to a card, as far as its status is concerned. Every application
+ * operation names its use when it checks a card, so one table below decides, for all of them,
+ * which statuses admit it.
+ */
+export const CardUse = {
+  REDEEM: 'REDEEM',
+  RELOAD: 'RELOAD',
+  REFUND: 'REFUND',
+  TRANSFER: 'TRANSFER',
+  COMBINE: 'COMBINE',
+  GIFT: 'GIFT',
+  AUTHORIZE: 'AUTHORIZE',
+  CAPTURE: 'CAPTURE',
+  ADJUST: 'ADJUST',
+  VOID: 'VOID',
+  REVERSE: 'REVERSE',
+  REISSUE: 'REISSUE',
+  BLOCK: 'BLOCK',
+  UNBLOCK: 'UNBLOCK',
+  INQUIRE: 'INQUIRE',
+} as const;
+export type CardUse = (typeof CardUse)[keyof typeof CardUse];
+
+const MOVES_MONEY: readonly CardStatus[] = [CardStatus.ACTIVE];
+/** Undoing a call that should not have happened is never stopped by a block, nor is an operator's own lifecycle work. */
+const RELEASES_OR_UNDOES: readonly CardStatus[] = [CardStatus.ACTIVE, CardStatus.BLOCKED];
+
+/**
+ * The statuses each use admits (SPEC §10): only an ACTIVE card moves money, except that VoidHold and
+ * ReverseOperation also reach a BLOCKED one; a blocked card can still be given new credentials (the
+ * owner of a stolen card needs them before it is unblocked); anything can be looked at.
+ */
+const STATUSES_ADMITTING: Readonly<Record<CardUse, readonly CardStatus[]>> = {
+  [CardUse.REDEEM]: MOVES_MONEY,
+  [CardUse.RELOAD]: MOVES_MONEY,
+  [CardUse.REFUND]: MOVES_MONEY,
+  [CardUse.TRANSFER]: MOVES_MONEY,
+  [CardUse.COMBINE]: MOVES_MONEY,
+  [CardUse.GIFT]: MOVES_MONEY,
+  [CardUse.AUTHORIZE]: MOVES_MONEY,
+  [CardUse.CAPTURE]: MOVES_MONEY,
+  [CardUse.ADJUST]: MOVES_MONEY,
+  // A hold is released whatever became of its card: the money was only ever promised.
+  [CardUse.VOID]: Object.values(CardStatus),
+  [CardUse.REVERSE]: RELEASES_OR_UNDOES,
+  [CardUse.REISSUE]: RELEASES_OR_UNDOES,
+  [CardUse.BLOCK]: RELEASES_OR_UNDOES,
+  [CardUse.UNBLOCK]: RELEASES_OR_UNDOES,
+  [CardUse.INQUIRE]: Object.values(CardStatus),
+};
+
+/** Whether a card in this status may be touched by the use: the one place that decides it. */
+export function statusAdmits(status: CardStatus, use: CardUse): boolean {
+  return STATUSES_ADMITTING[use].includes(status);
+}
+
+/**
+ * Refuses a use the card's status does not admit. A blocked card has its own reason, so a caller
+ * tells "stopped by an operator, ask them" from "closed for good".
+ */
+export function assertStatusAdmits(card: GiftCard, use: CardUse): void {
+  if (statusAdmits(card.status, use)) return;
+  if (card.status === CardStatus.BLOCKED) {
+    throw new DomainError(ErrorReason.CARD_BLOCKED, 'gift card is blocked by an operator', {
+      giftCardId: card.publicId,
+      operation: use,
+    });
+  }
+  throw new DomainError(ErrorReason.CARD_NOT_ACTIVE, `gift card is ${card.status}`, { status: card.status });
+}
 
 /**
  * The card's open holds: every hold still ACTIVE in storage, including any whose expire time has
@@ -67,19 +141,11 @@ export function isExpired(card: GiftCard, now: Date): boolean {
   return card.expiresAt !== null && card.expiresAt.getTime() <= now.getTime();
 }
 
-export function assertActive(card: GiftCard): void {
-  if (card.status !== CardStatus.ACTIVE) {
-    throw new DomainError(ErrorReason.CARD_NOT_ACTIVE, `gift card is ${card.status}`, {
-      status: card.status,
-    });
-  }
-}
-
-/** Redeem, reload, transfer and combine need a card that is active and not past its expiry. */
-export function assertSpendable(card: GiftCard, now: Date): void {
+/** Redeem, reload, transfer, combine, gift and holds need a card the use admits and not past its expiry. */
+export function assertSpendable(card: GiftCard, now: Date, use: CardUse): void {
   // Our bug, not the caller's: the available balance of an unsettled card counts a lapsed hold.
   if (hasLapsedHolds(card, now)) throw new Error(`card ${card.publicId} was used before its lapsed holds were settled`);
-  assertActive(card);
+  assertStatusAdmits(card, use);
   if (isExpired(card, now)) {
     throw new DomainError(ErrorReason.CARD_EXPIRED, 'gift card has expired', {
       expireTime: card.expiresAt?.toISOString() ?? '',

@@ -1,5 +1,5 @@
 import { DomainError, ErrorReason } from './errors';
-import { assertActive, assertSpendable, NO_HOLDS, type GiftCard, type HoldTally } from './gift-card';
+import { assertSpendable, assertStatusAdmits, CardUse, NO_HOLDS, type GiftCard, type HoldTally } from './gift-card';
 import { assertSameCurrency, type Minor } from './money';
 import { takeAvailable } from './redemption';
 
@@ -61,7 +61,7 @@ export interface AuthorizationTerms {
  * outlives its card: past the card's own expiry there is nothing left to capture from.
  */
 export function authorize(card: GiftCard, terms: AuthorizationTerms, policy: HoldPolicy, now: Date): Authorization {
-  assertSpendable(card, now);
+  assertSpendable(card, now, CardUse.AUTHORIZE);
   assertSameCurrency(card.currency, terms.currency);
   if (card.holds.count >= policy.maxOpenPerCard) {
     throw new DomainError(ErrorReason.HOLD_LIMIT_REACHED, 'the card carries the most active holds allowed', {
@@ -201,7 +201,7 @@ export function capture(
 ): Capture {
   assertTallied(card, open);
   assertOpen(hold, now);
-  assertActive(card);
+  assertStatusAdmits(card, CardUse.CAPTURE);
   const capturedMinor = amountMinor ?? hold.amountMinor;
   if (capturedMinor > hold.amountMinor) {
     throw new DomainError(ErrorReason.CAPTURE_EXCEEDS_HOLD, 'a capture takes at most the held amount', {
@@ -222,5 +222,6 @@ export function capture(
 export function voidHold(card: GiftCard, open: readonly Hold[], hold: Hold, now: Date): Closing {
   assertTallied(card, open);
   assertOpen(hold, now);
+  assertStatusAdmits(card, CardUse.VOID);
   return close(card, open, { ...hold, status: HoldStatus.VOIDED, closedAt: now }, hold.amountMinor);
 }

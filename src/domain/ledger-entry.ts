@@ -11,6 +11,8 @@ export const EntryType = {
   COMBINE_IN: 'COMBINE_IN',
   /** Undoes an entry whose call was reversed (ReverseOperation): the opposite amount, once. */
   REVERSAL: 'REVERSAL',
+  /** An operator's correction (AdjustBalance), signed, with a reason code and a note kept beside it. */
+  ADJUSTMENT: 'ADJUSTMENT',
 } as const;
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];
 

@@ -1,5 +1,5 @@
 import { DomainError, ErrorReason } from './errors';
-import { availableMinor, CardStatus, credit, type GiftCard } from './gift-card';
+import { availableMinor, CardStatus, CardUse, credit, statusAdmits, type GiftCard } from './gift-card';
 import { EntryType, type StoredLedgerEntry } from './ledger-entry';
 import type { Minor } from './money';
 
@@ -53,7 +53,7 @@ export function undoRedemption(
   if (restMinor <= 0n) {
     throw reversalNotPossible('the redemption was already refunded in full', { transactionId: redemption.publicId });
   }
-  if (holder.status !== CardStatus.ACTIVE) {
+  if (!statusAdmits(holder.status, CardUse.REVERSE)) {
     throw reversalNotPossible(`the card holding the redemption's money is ${holder.status}`, { status: holder.status });
   }
   return { card: credit(holder, restMinor, maxBalanceMinor), amountMinor: restMinor };
@@ -62,7 +62,7 @@ export function undoRedemption(
 /** Debits a reload back, from the card holding its money now, if its available balance still allows. */
 export function undoReload(holder: GiftCard, reload: StoredLedgerEntry): Undoing {
   assertOf(reload, EntryType.RELOAD);
-  if (holder.status !== CardStatus.ACTIVE) {
+  if (!statusAdmits(holder.status, CardUse.REVERSE)) {
     throw reversalNotPossible(`the card holding the reload's money is ${holder.status}`, { status: holder.status });
   }
   if (availableMinor(holder) < reload.amountMinor) {
@@ -84,7 +84,7 @@ export function undoReload(holder: GiftCard, reload: StoredLedgerEntry): Undoing
  */
 export function undoIssue(card: GiftCard, issue: StoredLedgerEntry, touched: boolean): Undoing {
   assertOf(issue, EntryType.ISSUE);
-  if (touched || card.status !== CardStatus.ACTIVE || card.balanceMinor !== issue.amountMinor) {
+  if (touched || !statusAdmits(card.status, CardUse.REVERSE) || card.balanceMinor !== issue.amountMinor) {
     throw reversalNotPossible('the card was used since it was issued; its issue can no longer be undone', {
       giftCardId: card.publicId,
       status: card.status,

@@ -28,6 +28,8 @@ export const ROUTING_KEYS: Readonly<Record<CardEventType, string>> = {
   [CardEventType.SHARED]: 'giftcard.wallet.shared',
   [CardEventType.UNSHARED]: 'giftcard.wallet.unshared',
   [CardEventType.GIFTED]: 'giftcard.wallet.gifted',
+  [CardEventType.ADJUSTED]: 'giftcard.balance.adjusted',
+  [CardEventType.CREDENTIALS_REISSUED]: 'giftcard.wallet.credentials_reissued',
 };
 
 const isCardEventType = (type: string): type is CardEventType => Object.hasOwn(ROUTING_KEYS, type);

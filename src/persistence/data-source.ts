@@ -19,6 +19,7 @@ import { CardHolds1764300000000 } from './migrations/1764300000000-card-holds';
 import { Reversals1764300000100 } from './migrations/1764300000100-reversals';
 import { EventOutbox1764500000000 } from './migrations/1764500000000-event-outbox';
 import { IdempotencyOperationId1764600000000 } from './migrations/1764600000000-idempotency-operation-id';
+import { CardLifecycle1764700000000 } from './migrations/1764700000000-card-lifecycle';
 
 export interface DatabaseOptions {
   /** One host, or several nodes of a cluster separated by commas (database-hosts.ts). */
@@ -62,6 +63,7 @@ export const migrations = [
   Reversals1764300000100,
   EventOutbox1764500000000,
   IdempotencyOperationId1764600000000,
+  CardLifecycle1764700000000,
 ];
 
 export function createDataSource(options: DatabaseOptions): DataSource {

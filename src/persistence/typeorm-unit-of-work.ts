@@ -2,6 +2,7 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { TransactionScope, UnitOfWork } from '../application/ports';
 import { Attempt, runAttempts, type AttemptPolicy, type PooledConnection } from './attempts';
 import { TypeOrmCardAccessRepository } from './card-access.repository';
+import { TypeOrmCardLifecycleRepository } from './card-lifecycle.repository';
 import { TypeOrmHoldRepository } from './card-hold.repository';
 import { DISABLED_OUTBOX, TypeOrmOutboxRepository, type EventEncoder } from './event-outbox.repository';
 import { TypeOrmHistoryRepository } from './history.repository';
@@ -38,6 +39,7 @@ function scopeOf(manager: EntityManager, encode: EventEncoder | undefined, attem
     shieldFromDeadline: () => attempt?.shield(),
     holds: new TypeOrmHoldRepository(manager),
     history: new TypeOrmHistoryRepository(manager),
+    lifecycle: new TypeOrmCardLifecycleRepository(manager),
   };
 }
 

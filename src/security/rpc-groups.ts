@@ -27,6 +27,11 @@ const GROUP_BY_METHOD: Readonly<Record<keyof typeof GiftCardServiceService, Call
   giftDigitalCard: 'wallet',
   combineCards: 'wallet',
   updateGiftCard: 'wallet',
+  // A card's owner or credential holder gets new credentials through the wallet, as they save and gift.
+  reissueCredentials: 'wallet',
+  blockCard: 'operators',
+  unblockCard: 'operators',
+  adjustBalance: 'operators',
 };
 
 /** The RPC's name as callers and the contract spell it: the last segment of its path. */

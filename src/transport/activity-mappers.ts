@@ -18,6 +18,7 @@ const TYPE_TO_PROTO: Readonly<Record<ActivityType, ProtoActivityType>> = {
   [ActivityType.HOLD_VOIDED]: ProtoActivityType.ACTIVITY_TYPE_HOLD_VOIDED,
   [ActivityType.HOLD_EXPIRED]: ProtoActivityType.ACTIVITY_TYPE_HOLD_EXPIRED,
   [ActivityType.REVERSAL]: ProtoActivityType.ACTIVITY_TYPE_REVERSAL,
+  [ActivityType.ADJUSTMENT]: ProtoActivityType.ACTIVITY_TYPE_ADJUSTMENT,
 };
 
 const TYPE_FROM_PROTO: ReadonlyMap<ProtoActivityType, ActivityType> = new Map(

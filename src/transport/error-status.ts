@@ -24,6 +24,7 @@ const CODE_BY_REASON: Readonly<Record<ErrorReason, GrpcStatus>> = {
   [ErrorReason.TRANSACTION_NOT_FOUND]: GrpcStatus.NOT_FOUND,
   [ErrorReason.HOLD_NOT_FOUND]: GrpcStatus.NOT_FOUND,
   [ErrorReason.CARD_NOT_ACTIVE]: GrpcStatus.FAILED_PRECONDITION,
+  [ErrorReason.CARD_BLOCKED]: GrpcStatus.FAILED_PRECONDITION,
   [ErrorReason.CARD_EXPIRED]: GrpcStatus.FAILED_PRECONDITION,
   [ErrorReason.CURRENCY_MISMATCH]: GrpcStatus.FAILED_PRECONDITION,
   [ErrorReason.INSUFFICIENT_FUNDS]: GrpcStatus.FAILED_PRECONDITION,

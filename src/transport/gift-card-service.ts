@@ -1,8 +1,10 @@
 import type { GiftCardServiceServer } from '../../gen/giftcard/v1/gift_card_service';
 import type { AppContext } from '../application/ports';
+import { adjustBalanceHandler } from './handlers/adjust-balance.handler';
 import { authorizeRedemptionHandler } from './handlers/authorize-redemption.handler';
 import { balanceInquiryHandler } from './handlers/balance-inquiry.handler';
 import { balanceTransferHandler } from './handlers/balance-transfer.handler';
+import { blockCardHandler } from './handlers/block-card.handler';
 import { captureHoldHandler } from './handlers/capture-hold.handler';
 import { combineCardsHandler } from './handlers/combine-cards.handler';
 import { giftDigitalCardHandler } from './handlers/gift-digital-card.handler';
@@ -11,10 +13,12 @@ import { listCardActivitiesHandler } from './handlers/list-card-activities.handl
 import { listGiftCardsHandler } from './handlers/list-gift-cards.handler';
 import { redeemHandler } from './handlers/redeem.handler';
 import { refundHandler } from './handlers/refund.handler';
+import { reissueCredentialsHandler } from './handlers/reissue-credentials.handler';
 import { reloadHandler } from './handlers/reload.handler';
 import { reverseOperationHandler } from './handlers/reverse-operation.handler';
 import { saveGiftCardHandler } from './handlers/save-gift-card.handler';
 import { shareGiftCardHandler } from './handlers/share-gift-card.handler';
+import { unblockCardHandler } from './handlers/unblock-card.handler';
 import { unshareGiftCardHandler } from './handlers/unshare-gift-card.handler';
 import { updateGiftCardHandler } from './handlers/update-gift-card.handler';
 import { voidHoldHandler } from './handlers/void-hold.handler';
@@ -41,5 +45,9 @@ export function giftCardService(app: AppContext, context: UnaryContext): GiftCar
     voidHold: unary(context, 'VoidHold', voidHoldHandler(app)),
     listCardActivities: unary(context, 'ListCardActivities', listCardActivitiesHandler(app)),
     reverseOperation: unary(context, 'ReverseOperation', reverseOperationHandler(app)),
+    blockCard: unary(context, 'BlockCard', blockCardHandler(app)),
+    unblockCard: unary(context, 'UnblockCard', unblockCardHandler(app)),
+    adjustBalance: unary(context, 'AdjustBalance', adjustBalanceHandler(app)),
+    reissueCredentials: unary(context, 'ReissueCredentials', reissueCredentialsHandler(app)),
   };
 }

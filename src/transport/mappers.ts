@@ -8,6 +8,7 @@ const STATUS_TO_PROTO: Readonly<Record<CardStatus, GiftCardStatus>> = {
   [CardStatus.ACTIVE]: GiftCardStatus.GIFT_CARD_STATUS_ACTIVE,
   [CardStatus.DEACTIVATED]: GiftCardStatus.GIFT_CARD_STATUS_DEACTIVATED,
   [CardStatus.COMBINED]: GiftCardStatus.GIFT_CARD_STATUS_COMBINED,
+  [CardStatus.BLOCKED]: GiftCardStatus.GIFT_CARD_STATUS_BLOCKED,
 };
 
 const ROLE_TO_PROTO: Readonly<Record<AccessRole, GiftCardRole>> = {

@@ -6,7 +6,7 @@ import {
   type ServiceDefinition,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import { withKeyScope } from '../call-caller';
+import { withCaller } from '../call-caller';
 import { callBudget, withWorkDeadline } from '../call-deadline';
 import { databaseUnavailable, invalidArgument, type DomainError } from '../domain/errors';
 import { REQUEST_ID_HEADER, type CallObserver } from '../observability/call-observer';
@@ -119,7 +119,7 @@ export function unary<Req, Res>(
         const workByMs = budget?.workByMs ?? null;
         const handled = observation.run(() =>
           context.admission.run(
-            () => withKeyScope(authorized.keyScope, () => withWorkDeadline(workByMs, () => handle(request as Req))),
+            () => withCaller(authorized, () => withWorkDeadline(workByMs, () => handle(request as Req))),
             workByMs,
           ),
         );

@@ -9,6 +9,10 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 64;
 /** External references and user ids fit the columns that store them. */
 export const MAX_REFERENCE_LENGTH = 128;
 export const MAX_USER_ID_LENGTH = 128;
+/** An operator's block or unblock reason: a sentence or a case number, as card_status_change.reason holds. */
+export const MAX_STATUS_REASON_LENGTH = 256;
+/** An adjustment's note for the audit, as balance_adjustment.note holds. */
+export const MAX_ADJUSTMENT_NOTE_LENGTH = 512;
 /** AIP-158 list paging: 0 asks for the default; more than the maximum is refused, not clamped. */
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;

@@ -129,6 +129,44 @@ describe('Card credentials under attack', () => {
     expect(unknown).toEqual(notTheirs);
   });
 
+  it('answers credentials made dead by a reissue or a gift exactly as an unknown card, and keeps every new pair secret', async () => {
+    const [owner, recipient] = [`security-${newKey()}`, `security-${newKey()}`];
+    const card = await issueCard(api, { amount: 5_000n, userId: owner });
+    secrets.add(card.cardNumber);
+    secrets.add(card.passcode);
+    const byOwner = await api.reissueCredentials({
+      idempotencyKey: newKey(),
+      giftCardId: card.giftCardId,
+      userId: owner,
+    });
+    const byHolder = await api.reissueCredentials({ idempotencyKey: newKey(), ...credentialsOf(byOwner) });
+    for (const pair of [byOwner, byHolder]) {
+      secrets.add(pair.cardNumber);
+      secrets.add(pair.passcode);
+    }
+    await api.giftDigitalCard({
+      idempotencyKey: newKey(),
+      userId: owner,
+      recipientUserId: recipient,
+      giftCardId: card.giftCardId,
+    });
+    const recipients = await api.reissueCredentials({
+      idempotencyKey: newKey(),
+      giftCardId: card.giftCardId,
+      userId: recipient,
+    });
+    secrets.add(recipients.cardNumber);
+    secrets.add(recipients.passcode);
+
+    for (const [, call] of credentialCalls) {
+      const unknown = await everythingSeen(call({ cardNumber: unknownNumber(), passcode: byHolder.passcode }));
+      for (const dead of [card, byOwner, byHolder]) {
+        expect(await everythingSeen(call(credentialsOf(dead)))).toEqual(unknown);
+      }
+    }
+    expect((await api.balanceInquiry(credentialsOf(recipients))).balance).toBe(5_000n);
+  });
+
   it('leaves no card number or passcode in the server’s debug logs', () => {
     expect(secrets.size).toBeGreaterThan(0);
     // The server ran at LOG_LEVEL=debug and wrote its line for every call.

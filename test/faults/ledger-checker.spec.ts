@@ -223,12 +223,39 @@ describe('The fault workload checker', () => {
       told('out-2', 'in-2', 'N2', 25n),
     ]);
 
-    expect(failing(report)).toEqual(['sum of balances = issued + reloaded - redeemed + refunded ± reversed']);
+    expect(failing(report)).toEqual([
+      'sum of balances = issued + reloaded - redeemed + refunded ± reversed ± adjusted',
+    ]);
     expect(report.violations).toEqual([
       'conservation: operation op-t moves money that nets 5',
       'conservation: operation op-t2 moves money that nets -5',
     ]);
   });
+  it('counts operator adjustments as money in and out: told of, they conserve; untold, they are phantoms', () => {
+    const adjustments: Posting[] = [
+      { id: 'adj-1', card: 'F', operation: 'op-a1', type: 'ADJUSTMENT', amount: 15n },
+      { id: 'adj-2', card: 'S1', operation: 'op-a2', type: 'ADJUSTMENT', amount: -5n },
+    ];
+    const adjusted = (id: string, card: string, amount: bigint): CallRecord =>
+      call('AdjustBalance', 'acknowledged', [{ giftCardId: card, deltaMinor: amount, transactionId: id }], {
+        key: `key-${id}`,
+      });
+    const claims = { ...CLAIMS, 'key-adj-1': 'op-a1', 'key-adj-2': 'op-a2' };
+    const honest = judgeLedger(snapshot([...ISSUES, ...adjustments], claims), [
+      ...ISSUE_CALLS,
+      adjusted('adj-1', 'F', 15n),
+      adjusted('adj-2', 'S1', -5n),
+    ]);
+    expect(honest.violations).toEqual([]);
+    expect(honest.totals).toMatchObject({ adjusted: '10', balances: '150' });
+
+    const untold = judgeLedger(snapshot([...ISSUES, ...adjustments], claims), [
+      ...ISSUE_CALLS,
+      adjusted('adj-1', 'F', 15n),
+    ]);
+    expect(failing(untold)).toContain('nothing is in the ledger that no client was told of');
+  });
+
   it('attributes the entries of a refused transfer to it through its key, though they carry no reference', () => {
     const refused: CallRecord = {
       ...call('BalanceTransfer', 'refused', [], { key: 'key-t' }),

@@ -207,3 +207,68 @@ describe('BalanceTransfer', () => {
     expect(outcomes.flatMap((o) => (o.ok ? [] : [o.error.reason]))).toEqual(['CARD_NOT_ACTIVE']);
   });
 });
+
+describe('BalanceTransfer by the owner’s saved card', () => {
+  it('moves the amount from a card its owner names by id; the new card is saved to them', async () => {
+    const owner = `owner-${newKey()}`;
+    const card = await issueCard(svc.api, { amount: 5_000n, userId: owner });
+    const result = await svc.api.balanceTransfer({
+      idempotencyKey: newKey(),
+      giftCardId: card.giftCardId,
+      userId: owner,
+      amount: 1_500n,
+      currency: 'USD',
+    });
+    expect(result).toMatchObject({ balance: 1_500n, sourceGiftCardId: card.giftCardId, sourceBalance: 3_500n });
+    expect(result.cardNumber).toMatch(/^\d{16}$/);
+    expect(await accessOf(db, result.giftCardId)).toEqual([[owner, 'OWNER']]);
+    expect((await svc.api.balanceInquiry({ giftCardId: result.giftCardId, userId: owner })).balance).toBe(1_500n);
+  });
+
+  it('is refused to a user the card is only shared with, and to anybody else, moving nothing', async () => {
+    const [owner, friend] = [`owner-${newKey()}`, `friend-${newKey()}`];
+    const card = await issueCard(svc.api, { amount: 5_000n, userId: owner });
+    await shareCard(svc.api, card.giftCardId, owner, friend);
+    const byFriend = svc.api.balanceTransfer({
+      idempotencyKey: newKey(),
+      giftCardId: card.giftCardId,
+      userId: friend,
+      amount: 100n,
+      currency: 'USD',
+    });
+    expect(await rpcError(byFriend)).toMatchObject({ code: status.PERMISSION_DENIED, reason: 'NOT_CARD_OWNER' });
+    const byStranger = svc.api.balanceTransfer({
+      idempotencyKey: newKey(),
+      giftCardId: card.giftCardId,
+      userId: `stranger-${newKey()}`,
+      amount: 100n,
+      currency: 'USD',
+    });
+    expect(await rpcError(byStranger)).toMatchObject({ code: status.NOT_FOUND, reason: 'CARD_NOT_FOUND' });
+    expect(await entryCountOf(db, card.giftCardId)).toBe(1);
+  });
+
+  it('replays the new card’s number and passcode to the owner only while they still own the source', async () => {
+    const [owner, recipient] = [`owner-${newKey()}`, `recipient-${newKey()}`];
+    const card = await issueCard(svc.api, { amount: 5_000n, userId: owner });
+    const request = {
+      idempotencyKey: newKey(),
+      giftCardId: card.giftCardId,
+      userId: owner,
+      amount: 100n,
+      currency: 'USD',
+    };
+    const first = await svc.api.balanceTransfer(request);
+    expect(await svc.api.balanceTransfer(request)).toEqual(first);
+    await svc.api.giftDigitalCard({
+      idempotencyKey: newKey(),
+      userId: owner,
+      recipientUserId: recipient,
+      giftCardId: card.giftCardId,
+    });
+    expect(await rpcError(svc.api.balanceTransfer(request))).toMatchObject({
+      code: status.NOT_FOUND,
+      reason: 'CARD_NOT_FOUND',
+    });
+  });
+});

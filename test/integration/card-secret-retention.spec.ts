@@ -44,3 +44,27 @@ describe('Card secrets in stored replies', () => {
     expect(row).toMatchObject({ sealed_secrets: null, has_reply: 1 });
   });
 });
+
+describe('Reissued credentials in stored replies', () => {
+  it('replays them to the owner within the window, then only the rest, and erases them from the record', async () => {
+    const owner = `owner-${newKey()}`;
+    const card = await svc.api.issueVirtualCard({
+      idempotencyKey: newKey(),
+      amount: 500n,
+      currency: 'USD',
+      sourceTransactionId: `p-${newKey()}`,
+      userId: owner,
+    });
+    const request = { idempotencyKey: newKey(), giftCardId: card.giftCardId, userId: owner };
+    const first = await svc.api.reissueCredentials(request);
+    expect(await svc.api.reissueCredentials(request)).toEqual(first);
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 200));
+    expect(await svc.api.reissueCredentials(request)).toEqual({ ...first, cardNumber: '', passcode: '' });
+    await svc.service.sweepExpired();
+    const [[row]] = await db.query<RowDataPacket[]>(
+      'SELECT sealed_secrets, sealed_response IS NOT NULL AS has_reply FROM idempotency_record WHERE idempotency_key = ?',
+      [request.idempotencyKey],
+    );
+    expect(row).toMatchObject({ sealed_secrets: null, has_reply: 1 });
+  });
+});

@@ -90,7 +90,8 @@ describe('CombineCards under contention', () => {
         // The recipient got the card whole; the sender can no longer combine it.
         expect(combine.error).toMatchObject({ code: status.NOT_FOUND, reason: 'CARD_NOT_FOUND' });
         expect(await accessOf(db, gifted.giftCardId)).toEqual([[recipient, 'OWNER']]);
-        expect((await svc.api.balanceInquiry(credentialsOf(gifted))).balance).toBe(300n);
+        // By the recipient's saved card: the gift gave the card new credentials nobody was shown.
+        expect((await svc.api.balanceInquiry({ giftCardId: gifted.giftCardId, userId: recipient })).balance).toBe(300n);
       } else if (combine.ok && !gift.ok) {
         expect(gift.error).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'CARD_NOT_ACTIVE' });
         expect(await accessOf(db, gifted.giftCardId)).toEqual([[sender, 'OWNER']]);

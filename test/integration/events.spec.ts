@@ -340,7 +340,7 @@ describe('Wallet events', () => {
     });
   });
 
-  it('GiftDigitalCard of an owned card publishes GIFTED naming the new owner and the giver', async () => {
+  it('GiftDigitalCard of an owned card publishes CREDENTIALS_REISSUED, then GIFTED naming the new owner and the giver', async () => {
     const sender = newUserId();
     const recipient = newUserId();
     const card = await issueCard(svc.api, { userId: sender });
@@ -350,7 +350,11 @@ describe('Wallet events', () => {
       recipientUserId: recipient,
       giftCardId: card.giftCardId,
     });
-    const [, , gifted] = await exactlyEventsOf(card, 3);
+    const [, , reissued, gifted] = await exactlyEventsOf(card, 4);
+    expect(reissued).toMatchObject({
+      routingKey: 'giftcard.wallet.credentials_reissued',
+      event: { type: T.GIFT_CARD_EVENT_TYPE_CREDENTIALS_REISSUED },
+    });
     expect(gifted).toMatchObject({
       event: { type: T.GIFT_CARD_EVENT_TYPE_GIFTED, userId: recipient, senderUserId: sender },
     });

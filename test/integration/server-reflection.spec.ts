@@ -149,6 +149,7 @@ describe.each<ReflectionVersion>(['v1', 'v1alpha'])('Server reflection (grpc.ref
     expect([...names].sort()).toEqual(
       [
         'giftcard/v1/card_activity.proto',
+        'giftcard/v1/card_lifecycle.proto',
         'giftcard/v1/gift_card.proto',
         'giftcard/v1/gift_card_service.proto',
         'giftcard/v1/holds.proto',

@@ -18,6 +18,12 @@ import {
 import { ListCardActivitiesRequest } from '../../gen/giftcard/v1/card_activity';
 import { AuthorizeRedemptionRequest, CaptureHoldRequest, VoidHoldRequest } from '../../gen/giftcard/v1/holds';
 import { ReverseOperationRequest } from '../../gen/giftcard/v1/reversal';
+import {
+  AdjustBalanceRequest,
+  BlockCardRequest,
+  ReissueCredentialsRequest,
+  UnblockCardRequest,
+} from '../../gen/giftcard/v1/card_lifecycle';
 
 type UnaryMethod<Req, Res> = (
   request: Req,
@@ -36,6 +42,14 @@ const CALL_DEADLINE_MS = 30_000;
 export interface CallSettings {
   /** The call's deadline, from now; tests of deadline behaviour set their own. */
   readonly deadlineMs?: number;
+  /** Sent as `authorization: Bearer <token>`, for specs with a callers file. */
+  readonly bearerToken?: string;
+}
+
+function metadataOf(settings: CallSettings): Metadata {
+  const metadata = new Metadata();
+  if (settings.bearerToken !== undefined) metadata.set('authorization', `Bearer ${settings.bearerToken}`);
+  return metadata;
 }
 
 function bind<Req, Res>(client: GiftCardServiceClient, method: UnaryMethod<Req, Res>, builder: PartialBuilder<Req>) {
@@ -44,7 +58,7 @@ function bind<Req, Res>(client: GiftCardServiceClient, method: UnaryMethod<Req, 
       method.call(
         client,
         builder.fromPartial(request),
-        new Metadata(),
+        metadataOf(settings),
         { deadline: Date.now() + (settings.deadlineMs ?? CALL_DEADLINE_MS) },
         (error, response) => {
           if (error) reject(error);
@@ -74,6 +88,10 @@ export class GiftCardApi {
   readonly voidHold;
   readonly listCardActivities;
   readonly reverseOperation;
+  readonly blockCard;
+  readonly unblockCard;
+  readonly adjustBalance;
+  readonly reissueCredentials;
 
   constructor(readonly client: GiftCardServiceClient) {
     this.issueVirtualCard = bind(client, client.issueVirtualCard, IssueVirtualCardRequest);
@@ -94,5 +112,9 @@ export class GiftCardApi {
     this.voidHold = bind(client, client.voidHold, VoidHoldRequest);
     this.listCardActivities = bind(client, client.listCardActivities, ListCardActivitiesRequest);
     this.reverseOperation = bind(client, client.reverseOperation, ReverseOperationRequest);
+    this.blockCard = bind(client, client.blockCard, BlockCardRequest);
+    this.unblockCard = bind(client, client.unblockCard, UnblockCardRequest);
+    this.adjustBalance = bind(client, client.adjustBalance, AdjustBalanceRequest);
+    this.reissueCredentials = bind(client, client.reissueCredentials, ReissueCredentialsRequest);
   }
 }

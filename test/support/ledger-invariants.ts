@@ -17,7 +17,7 @@ export async function ledgerViolations(db: Connection): Promise<string[]> {
     SELECT
       (SELECT COALESCE(SUM(balance_minor), 0) FROM gift_card)
         - (SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entry
-            WHERE entry_type IN ('ISSUE', 'RELOAD', 'REDEEM', 'REFUND', 'REVERSAL')) AS unexplained,
+            WHERE entry_type IN ('ISSUE', 'RELOAD', 'REDEEM', 'REFUND', 'REVERSAL', 'ADJUSTMENT')) AS unexplained,
       (SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entry
         WHERE entry_type IN ('TRANSFER_OUT', 'TRANSFER_IN', 'COMBINE_OUT', 'COMBINE_IN')) AS internal_moves`);
   const violations: string[] = [];
@@ -31,7 +31,7 @@ export async function ledgerViolations(db: Connection): Promise<string[]> {
   }
   if (String(totals?.unexplained) !== '0') {
     violations.push(
-      `all balances minus (issued + reloaded - redeemed + refunded ± reversed) is ${totals?.unexplained}`,
+      `all balances minus (issued + reloaded - redeemed + refunded ± reversed ± adjusted) is ${totals?.unexplained}`,
     );
   }
   if (String(totals?.internal_moves) !== '0') {

@@ -41,6 +41,8 @@ export enum ActivityType {
   ACTIVITY_TYPE_HOLD_EXPIRED = 12,
   /** ACTIVITY_TYPE_REVERSAL - An operation was reversed (ReverseOperation); related_transaction_id names the entry undone. */
   ACTIVITY_TYPE_REVERSAL = 13,
+  /** ACTIVITY_TYPE_ADJUSTMENT - An operator corrected the balance (AdjustBalance). */
+  ACTIVITY_TYPE_ADJUSTMENT = 14,
   UNRECOGNIZED = -1,
 }
 

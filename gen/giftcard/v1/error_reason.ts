@@ -119,5 +119,10 @@ export enum ErrorReason {
    * captured, or the call was recorded before reversals existed.
    */
   REVERSAL_NOT_POSSIBLE = 37,
+  /**
+   * CARD_BLOCKED - FAILED_PRECONDITION: the card is BLOCKED by an operator; nothing moves money onto or off it
+   * except VoidHold and ReverseOperation (metadata "giftCardId", "operation").
+   */
+  CARD_BLOCKED = 40,
   UNRECOGNIZED = -1,
 }

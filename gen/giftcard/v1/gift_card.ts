@@ -18,6 +18,11 @@ export enum GiftCardStatus {
   GIFT_CARD_STATUS_DEACTIVATED = 2,
   /** GIFT_CARD_STATUS_COMBINED - Merged into another card by CombineCards; its balance lives on in the target card. */
   GIFT_CARD_STATUS_COMBINED = 3,
+  /**
+   * GIFT_CARD_STATUS_BLOCKED - Blocked by an operator (BlockCard): no money moves onto or off it except VoidHold and
+   * ReverseOperation, until UnblockCard.
+   */
+  GIFT_CARD_STATUS_BLOCKED = 4,
   UNRECOGNIZED = -1,
 }
 

@@ -90,6 +90,17 @@ export enum GiftCardEventType {
    * key "giftcard.hold.expired".
    */
   GIFT_CARD_EVENT_TYPE_HOLD_EXPIRED = 17,
+  /**
+   * GIFT_CARD_EVENT_TYPE_ADJUSTED - An operator corrected the balance (AdjustBalance); ledger_entry_id is the ADJUSTMENT entry.
+   * Routing key "giftcard.balance.adjusted".
+   */
+  GIFT_CARD_EVENT_TYPE_ADJUSTED = 18,
+  /**
+   * GIFT_CARD_EVENT_TYPE_CREDENTIALS_REISSUED - The card was given a new number and passcode (ReissueCredentials, or the gift of an existing
+   * card); the old ones no longer work. Neither is in the event. Routing key
+   * "giftcard.wallet.credentials_reissued".
+   */
+  GIFT_CARD_EVENT_TYPE_CREDENTIALS_REISSUED = 19,
   UNRECOGNIZED = -1,
 }
 
@@ -113,8 +124,8 @@ export interface GiftCardEvent {
     | Date
     | undefined;
   /**
-   * The calling service that made the change, as its callers file names it; empty when the
-   * service runs without a callers file.
+   * The calling service that made the change, as its callers file names it; "anonymous" when the
+   * service runs without a callers file; empty for a change nobody called for (a hold expiring).
    */
   caller: string;
   /**

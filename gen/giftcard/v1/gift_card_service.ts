@@ -20,6 +20,16 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { ListCardActivitiesRequest, ListCardActivitiesResponse } from "./card_activity";
+import {
+  AdjustBalanceRequest,
+  AdjustBalanceResponse,
+  BlockCardRequest,
+  BlockCardResponse,
+  ReissueCredentialsRequest,
+  ReissueCredentialsResponse,
+  UnblockCardRequest,
+  UnblockCardResponse,
+} from "./card_lifecycle";
 import { GiftCardRole, GiftCardStatus, SavedGiftCard } from "./gift_card";
 import {
   AuthorizeRedemptionRequest,
@@ -209,6 +219,13 @@ export interface BalanceTransferRequest {
   currency: string;
   /** Move the whole balance and deactivate the source card. */
   isDeleteSourceCard: boolean;
+  /**
+   * Saved-card form, instead of card_number + passcode: the source card's public id, together with
+   * user_id, who must own it. The new card is saved to them.
+   */
+  giftCardId: string;
+  /** Saved-card form: the user who owns the source card. */
+  userId: string;
 }
 
 /** Response for BalanceTransfer. */
@@ -1565,7 +1582,16 @@ export const BalanceInquiryResponse: MessageFns<BalanceInquiryResponse> = {
 };
 
 function createBaseBalanceTransferRequest(): BalanceTransferRequest {
-  return { idempotencyKey: "", cardNumber: "", passcode: "", amount: 0n, currency: "", isDeleteSourceCard: false };
+  return {
+    idempotencyKey: "",
+    cardNumber: "",
+    passcode: "",
+    amount: 0n,
+    currency: "",
+    isDeleteSourceCard: false,
+    giftCardId: "",
+    userId: "",
+  };
 }
 
 export const BalanceTransferRequest: MessageFns<BalanceTransferRequest> = {
@@ -1590,6 +1616,12 @@ export const BalanceTransferRequest: MessageFns<BalanceTransferRequest> = {
     }
     if (message.isDeleteSourceCard !== false) {
       writer.uint32(48).bool(message.isDeleteSourceCard);
+    }
+    if (message.giftCardId !== "") {
+      writer.uint32(58).string(message.giftCardId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(66).string(message.userId);
     }
     return writer;
   },
@@ -1655,6 +1687,22 @@ export const BalanceTransferRequest: MessageFns<BalanceTransferRequest> = {
             message.isDeleteSourceCard = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.giftCardId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1678,6 +1726,8 @@ export const BalanceTransferRequest: MessageFns<BalanceTransferRequest> = {
     message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
     message.currency = object.currency ?? "";
     message.isDeleteSourceCard = object.isDeleteSourceCard ?? false;
+    message.giftCardId = object.giftCardId ?? "";
+    message.userId = object.userId ?? "";
     return message;
   },
 };
@@ -3806,6 +3856,60 @@ export const GiftCardServiceService = {
       Buffer.from(ListCardActivitiesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListCardActivitiesResponse => ListCardActivitiesResponse.decode(value),
   },
+  /**
+   * Operators: blocks a card (reported stolen, under investigation). Nothing moves money onto or off
+   * a blocked card except VoidHold and ReverseOperation; each refusal is FAILED_PRECONDITION with
+   * reason CARD_BLOCKED. Inquiry, history and ReissueCredentials still work.
+   */
+  blockCard: {
+    path: "/giftcard.v1.GiftCardService/BlockCard" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BlockCardRequest): Buffer => Buffer.from(BlockCardRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BlockCardRequest => BlockCardRequest.decode(value),
+    responseSerialize: (value: BlockCardResponse): Buffer => Buffer.from(BlockCardResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BlockCardResponse => BlockCardResponse.decode(value),
+  },
+  /** Operators: makes a blocked card ACTIVE again. */
+  unblockCard: {
+    path: "/giftcard.v1.GiftCardService/UnblockCard" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UnblockCardRequest): Buffer => Buffer.from(UnblockCardRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UnblockCardRequest => UnblockCardRequest.decode(value),
+    responseSerialize: (value: UnblockCardResponse): Buffer => Buffer.from(UnblockCardResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UnblockCardResponse => UnblockCardResponse.decode(value),
+  },
+  /**
+   * Operators: corrects a card's balance by a signed amount with a reason and a note, as an
+   * ADJUSTMENT ledger entry. The balance stays within 0 and the maximum balance.
+   */
+  adjustBalance: {
+    path: "/giftcard.v1.GiftCardService/AdjustBalance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdjustBalanceRequest): Buffer => Buffer.from(AdjustBalanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdjustBalanceRequest => AdjustBalanceRequest.decode(value),
+    responseSerialize: (value: AdjustBalanceResponse): Buffer =>
+      Buffer.from(AdjustBalanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AdjustBalanceResponse => AdjustBalanceResponse.decode(value),
+  },
+  /**
+   * Gives a card a new number and passcode, returned once; the old ones stop working at once and
+   * the card's passcode lockout is reset. Same card, balance and history. For the owner (by saved
+   * card) or whoever holds the credentials.
+   */
+  reissueCredentials: {
+    path: "/giftcard.v1.GiftCardService/ReissueCredentials" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReissueCredentialsRequest): Buffer =>
+      Buffer.from(ReissueCredentialsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReissueCredentialsRequest => ReissueCredentialsRequest.decode(value),
+    responseSerialize: (value: ReissueCredentialsResponse): Buffer =>
+      Buffer.from(ReissueCredentialsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReissueCredentialsResponse => ReissueCredentialsResponse.decode(value),
+  },
 } as const;
 
 export interface GiftCardServiceServer extends UntypedServiceImplementation {
@@ -3861,6 +3965,25 @@ export interface GiftCardServiceServer extends UntypedServiceImplementation {
    * travel in a URL.
    */
   listCardActivities: handleUnaryCall<ListCardActivitiesRequest, ListCardActivitiesResponse>;
+  /**
+   * Operators: blocks a card (reported stolen, under investigation). Nothing moves money onto or off
+   * a blocked card except VoidHold and ReverseOperation; each refusal is FAILED_PRECONDITION with
+   * reason CARD_BLOCKED. Inquiry, history and ReissueCredentials still work.
+   */
+  blockCard: handleUnaryCall<BlockCardRequest, BlockCardResponse>;
+  /** Operators: makes a blocked card ACTIVE again. */
+  unblockCard: handleUnaryCall<UnblockCardRequest, UnblockCardResponse>;
+  /**
+   * Operators: corrects a card's balance by a signed amount with a reason and a note, as an
+   * ADJUSTMENT ledger entry. The balance stays within 0 and the maximum balance.
+   */
+  adjustBalance: handleUnaryCall<AdjustBalanceRequest, AdjustBalanceResponse>;
+  /**
+   * Gives a card a new number and passcode, returned once; the old ones stop working at once and
+   * the card's passcode lockout is reset. Same card, balance and history. For the owner (by saved
+   * card) or whoever holds the credentials.
+   */
+  reissueCredentials: handleUnaryCall<ReissueCredentialsRequest, ReissueCredentialsResponse>;
 }
 
 export interface GiftCardServiceClient extends Client {
@@ -4167,6 +4290,81 @@ export interface GiftCardServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListCardActivitiesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Operators: blocks a card (reported stolen, under investigation). Nothing moves money onto or off
+   * a blocked card except VoidHold and ReverseOperation; each refusal is FAILED_PRECONDITION with
+   * reason CARD_BLOCKED. Inquiry, history and ReissueCredentials still work.
+   */
+  blockCard(
+    request: BlockCardRequest,
+    callback: (error: ServiceError | null, response: BlockCardResponse) => void,
+  ): ClientUnaryCall;
+  blockCard(
+    request: BlockCardRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BlockCardResponse) => void,
+  ): ClientUnaryCall;
+  blockCard(
+    request: BlockCardRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BlockCardResponse) => void,
+  ): ClientUnaryCall;
+  /** Operators: makes a blocked card ACTIVE again. */
+  unblockCard(
+    request: UnblockCardRequest,
+    callback: (error: ServiceError | null, response: UnblockCardResponse) => void,
+  ): ClientUnaryCall;
+  unblockCard(
+    request: UnblockCardRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UnblockCardResponse) => void,
+  ): ClientUnaryCall;
+  unblockCard(
+    request: UnblockCardRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UnblockCardResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Operators: corrects a card's balance by a signed amount with a reason and a note, as an
+   * ADJUSTMENT ledger entry. The balance stays within 0 and the maximum balance.
+   */
+  adjustBalance(
+    request: AdjustBalanceRequest,
+    callback: (error: ServiceError | null, response: AdjustBalanceResponse) => void,
+  ): ClientUnaryCall;
+  adjustBalance(
+    request: AdjustBalanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AdjustBalanceResponse) => void,
+  ): ClientUnaryCall;
+  adjustBalance(
+    request: AdjustBalanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AdjustBalanceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Gives a card a new number and passcode, returned once; the old ones stop working at once and
+   * the card's passcode lockout is reset. Same card, balance and history. For the owner (by saved
+   * card) or whoever holds the credentials.
+   */
+  reissueCredentials(
+    request: ReissueCredentialsRequest,
+    callback: (error: ServiceError | null, response: ReissueCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  reissueCredentials(
+    request: ReissueCredentialsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReissueCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  reissueCredentials(
+    request: ReissueCredentialsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReissueCredentialsResponse) => void,
   ): ClientUnaryCall;
 }
 

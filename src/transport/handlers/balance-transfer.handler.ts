@@ -21,8 +21,7 @@ export const balanceTransferHandler =
     const fields = new RequestFields();
     const command = {
       idempotencyKey: fields.idempotencyKey(request.idempotencyKey),
-      cardNumber: fields.cardNumber('cardNumber', request.cardNumber),
-      passcode: fields.passcode('passcode', request.passcode),
+      source: fields.cardReference(request),
       amountMinor: transferAmount(fields, request),
       currency: fields.currency('currency', request.currency),
       deleteSource: request.isDeleteSourceCard,

@@ -25,8 +25,11 @@ export interface CheckReport {
   readonly totals: Readonly<Record<string, string>>;
 }
 
-/** Money entering or leaving the cards; a REVERSAL undoes one of these. */
-const EXTERNAL_FLOWS = new Set(['ISSUE', 'RELOAD', 'REDEEM', 'REFUND', 'REVERSAL']);
+/**
+ * Money entering or leaving the cards; a REVERSAL undoes one of these, and an operator's
+ * ADJUSTMENT creates or destroys money on purpose, so it is accounted for as a flow of its own.
+ */
+const EXTERNAL_FLOWS = new Set(['ISSUE', 'RELOAD', 'REDEEM', 'REFUND', 'REVERSAL', 'ADJUSTMENT']);
 /** More findings than this only repeat the story; the counts still cover them all. */
 const MAX_LISTED = 20;
 
@@ -161,7 +164,7 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
   if (balances !== flows || internal !== 0n) {
     found.add(
       'conservation',
-      `balances ${balances} but issued + reloaded - redeemed + refunded ± reversed = ${flows}, moves between cards net ${internal}`,
+      `balances ${balances} but issued + reloaded - redeemed + refunded ± reversed ± adjusted = ${flows}, moves between cards net ${internal}`,
     );
   }
   // Each move between cards on its own takes from one side exactly what it gives the other.
@@ -190,7 +193,7 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
       { name: "every card's balance equals the sum of its ledger entries", holds: !found.any('balance-vs-ledger') },
       { name: "every card's balance equals what its acknowledged calls add up to", holds: !found.any('model') },
       {
-        name: 'sum of balances = issued + reloaded - redeemed + refunded ± reversed',
+        name: 'sum of balances = issued + reloaded - redeemed + refunded ± reversed ± adjusted',
         holds: !found.any('conservation'),
       },
       { name: 'no balance is negative', holds: !found.any('negative') },
@@ -213,6 +216,7 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
       transferred: byType('TRANSFER_IN').toString(),
       combined: byType('COMBINE_IN').toString(),
       reversed: byType('REVERSAL').toString(),
+      adjusted: byType('ADJUSTMENT').toString(),
       holds: String(snapshot.holds?.length ?? 0),
       captured: String(entries.filter((e) => (e.holdId ?? null) !== null).length),
       cards: String(cards.length),

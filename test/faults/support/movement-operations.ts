@@ -1,7 +1,7 @@
 import type { BalanceTransferResponse } from '../../../gen/giftcard/v1/gift_card_service';
 import { planned, type BalanceEffect, type WorkloadOperation } from './planned-call';
 import type { Rng } from './random';
-import type { WorkloadCard, WorkloadWorld } from './world';
+import { DEAD_CREDENTIALS, type WorkloadCard, type WorkloadWorld } from './world';
 
 /**
  * The operations that move money between cards or hand a card to another user. The fixed cards
@@ -69,8 +69,9 @@ export const deletingTransfer: WorkloadOperation = {
   name: 'BalanceTransfer (delete source)',
   weight: 1,
   plan: (world, rng, key) => {
-    if (world.spares.length === 0) return null;
-    const source = rng.pick(world.spares);
+    const named = world.sparesByCredentials();
+    if (named.length === 0) return null;
+    const source = rng.pick(named);
     // Amount zero moves the whole balance, whatever spending happened since the spare was made.
     const request = {
       idempotencyKey: key,
@@ -84,7 +85,7 @@ export const deletingTransfer: WorkloadOperation = {
       key,
       externalRef: null,
       // Retired by another call in flight, or spent down to nothing (an empty card is not transferred).
-      allowedRefusals: ['CARD_NOT_ACTIVE', 'INSUFFICIENT_FUNDS'],
+      allowedRefusals: ['CARD_NOT_ACTIVE', 'INSUFFICIENT_FUNDS', ...DEAD_CREDENTIALS],
       send: (api, settings) => api.balanceTransfer(request, settings),
       acknowledge: (answer, w) => {
         w.retireSpare(source.giftCardId);
@@ -149,6 +150,7 @@ export const giftExistingCard: WorkloadOperation = {
       send: (api, settings) => api.giftDigitalCard(request, settings),
       acknowledge: () => {
         spare.ownerUserId = recipient.userId;
+        spare.credentialsLive = false;
         return [];
       },
     });

@@ -1,8 +1,10 @@
+import { AdjustmentReason } from '../../../gen/giftcard/v1/card_lifecycle';
 import { OperationType } from '../../../gen/giftcard/v1/reversal';
 import { nameCard } from './card-naming';
 import { authorizeRedemption, captureHold, voidHold } from './hold-operations';
 import { balanceTransfer, combineCards, deletingTransfer, giftExistingCard, giftNewCard } from './movement-operations';
 import { planned, type WorkloadOperation } from './planned-call';
+import { DEAD_CREDENTIALS } from './world';
 import {
   originalAfterReversal,
   reversalBeforeOriginal,
@@ -68,7 +70,8 @@ export const redeem: WorkloadOperation = {
   name: 'Redeem',
   weight: 4,
   plan: (world, rng, key) => {
-    const spare = world.spares.length > 0 && rng.chance(0.2) ? rng.pick(world.spares) : null;
+    const named = world.sparesByCredentials();
+    const spare = named.length > 0 && rng.chance(0.2) ? rng.pick(named) : null;
     const fixed = rng.pick(world.cards);
     const giftCardId = spare?.giftCardId ?? fixed.giftCardId;
     const request = {
@@ -85,7 +88,8 @@ export const redeem: WorkloadOperation = {
       key,
       externalRef: key,
       // A spare may have been combined or transferred away by a call in flight.
-      allowedRefusals: spare === null ? ['INSUFFICIENT_FUNDS'] : ['INSUFFICIENT_FUNDS', 'CARD_NOT_ACTIVE'],
+      allowedRefusals:
+        spare === null ? ['INSUFFICIENT_FUNDS'] : ['INSUFFICIENT_FUNDS', 'CARD_NOT_ACTIVE', ...DEAD_CREDENTIALS],
       send: (api, settings) => api.redeem(request, settings),
       acknowledge: (answer, w) => {
         w.redemptions.push({ transactionId: answer.transactionId, refundableMinor: answer.redeemedAmount });
@@ -150,6 +154,39 @@ export const balanceInquiry: WorkloadOperation = {
   },
 };
 
+/**
+ * An operator's correction of a fixed card, credit or debit: money the checker must find accounted
+ * for as adjusted, neither lost nor doubled, like any other flow.
+ */
+export const adjustBalance: WorkloadOperation = {
+  name: 'AdjustBalance',
+  weight: 1,
+  plan: (world, rng, key) => {
+    const card = rng.pick(world.cards);
+    const magnitude = rng.amount(1n, 2_000n);
+    const amount = rng.chance(0.5) ? magnitude : -magnitude;
+    const request = {
+      idempotencyKey: key,
+      giftCardId: card.giftCardId,
+      amount,
+      currency: world.currency,
+      reason: AdjustmentReason.ADJUSTMENT_REASON_SYSTEM_ERROR,
+      note: `fault workload ${key}`,
+    };
+    return planned({
+      operation: 'AdjustBalance',
+      key,
+      // An adjustment carries no caller reference: its key's operation leads to its entry.
+      externalRef: null,
+      allowedRefusals: ['INSUFFICIENT_FUNDS', 'BALANCE_LIMIT_EXCEEDED'],
+      send: (api, settings) => api.adjustBalance(request, settings),
+      acknowledge: (answer) => [
+        { giftCardId: card.giftCardId, deltaMinor: amount, transactionId: answer.transactionId },
+      ],
+    });
+  },
+};
+
 /** Every money operation, the read, the gift that moves a card without moving money, holds and reversals. */
 export const OPERATIONS: readonly WorkloadOperation[] = [
   issueVirtualCard,
@@ -157,6 +194,7 @@ export const OPERATIONS: readonly WorkloadOperation[] = [
   redeem,
   refund,
   balanceInquiry,
+  adjustBalance,
   balanceTransfer,
   deletingTransfer,
   giftNewCard,

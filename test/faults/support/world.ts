@@ -24,7 +24,18 @@ export interface SpareCard {
    * that, so a call relying on it lists the refusals a stale owner gets.
    */
   ownerUserId: string;
+  /**
+   * Whether its number and passcode still work, as the acknowledged answers tell: a gift gives the
+   * card new ones nobody is shown (SPEC §10), so after it the spare is named only as a saved card.
+   */
+  credentialsLive: boolean;
 }
+
+/**
+ * What a call naming a spare by its credentials may meet when a gift in flight gave it new ones:
+ * the answer an unknown number gets, and after a few of those, that number's lockout.
+ */
+export const DEAD_CREDENTIALS = ['INVALID_CARD_CREDENTIALS', 'PASSCODE_LOCKED'] as const;
 
 /** A redemption some client saw succeed: what a refund may name. */
 export interface Redemption {
@@ -77,7 +88,13 @@ export class WorkloadWorld {
       cardNumber: card.cardNumber,
       passcode: card.passcode,
       ownerUserId,
+      credentialsLive: true,
     });
+  }
+
+  /** The spares a caller can still name by number and passcode. */
+  sparesByCredentials(): SpareCard[] {
+    return this.spares.filter((spare) => spare.credentialsLive);
   }
 
   /** A spare an acknowledged call retired (COMBINED, DEACTIVATED): nothing can be done with it any more. */
