@@ -27,6 +27,7 @@ const GROUP_BY_METHOD: Readonly<Record<keyof typeof GiftCardServiceService, Call
   giftDigitalCard: 'wallet',
   combineCards: 'wallet',
   updateGiftCard: 'wallet',
+  reconcileLedger: 'operators',
 };
 
 /** The RPC's name as callers and the contract spell it: the last segment of its path. */

@@ -9,6 +9,7 @@ import { giftDigitalCardHandler } from './handlers/gift-digital-card.handler';
 import { issueVirtualCardHandler } from './handlers/issue-virtual-card.handler';
 import { listCardActivitiesHandler } from './handlers/list-card-activities.handler';
 import { listGiftCardsHandler } from './handlers/list-gift-cards.handler';
+import { reconcileLedgerHandler } from './handlers/reconcile-ledger.handler';
 import { redeemHandler } from './handlers/redeem.handler';
 import { refundHandler } from './handlers/refund.handler';
 import { reloadHandler } from './handlers/reload.handler';
@@ -41,5 +42,6 @@ export function giftCardService(app: AppContext, context: UnaryContext): GiftCar
     voidHold: unary(context, 'VoidHold', voidHoldHandler(app)),
     listCardActivities: unary(context, 'ListCardActivities', listCardActivitiesHandler(app)),
     reverseOperation: unary(context, 'ReverseOperation', reverseOperationHandler(app)),
+    reconcileLedger: unary(context, 'ReconcileLedger', reconcileLedgerHandler(app)),
   };
 }

@@ -17,6 +17,7 @@ import {
 } from '../../gen/giftcard/v1/gift_card_service';
 import { ListCardActivitiesRequest } from '../../gen/giftcard/v1/card_activity';
 import { AuthorizeRedemptionRequest, CaptureHoldRequest, VoidHoldRequest } from '../../gen/giftcard/v1/holds';
+import { ReconcileLedgerRequest } from '../../gen/giftcard/v1/reconciliation';
 import { ReverseOperationRequest } from '../../gen/giftcard/v1/reversal';
 
 type UnaryMethod<Req, Res> = (
@@ -74,6 +75,7 @@ export class GiftCardApi {
   readonly voidHold;
   readonly listCardActivities;
   readonly reverseOperation;
+  readonly reconcileLedger;
 
   constructor(readonly client: GiftCardServiceClient) {
     this.issueVirtualCard = bind(client, client.issueVirtualCard, IssueVirtualCardRequest);
@@ -94,5 +96,6 @@ export class GiftCardApi {
     this.voidHold = bind(client, client.voidHold, VoidHoldRequest);
     this.listCardActivities = bind(client, client.listCardActivities, ListCardActivitiesRequest);
     this.reverseOperation = bind(client, client.reverseOperation, ReverseOperationRequest);
+    this.reconcileLedger = bind(client, client.reconcileLedger, ReconcileLedgerRequest);
   }
 }

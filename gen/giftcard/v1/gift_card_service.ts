@@ -29,6 +29,7 @@ import {
   VoidHoldRequest,
   VoidHoldResponse,
 } from "./holds";
+import { ReconcileLedgerRequest, ReconcileLedgerResponse } from "./reconciliation";
 import { ReverseOperationRequest, ReverseOperationResponse } from "./reversal";
 
 /** The outcome of a balance transfer. */
@@ -3806,6 +3807,24 @@ export const GiftCardServiceService = {
       Buffer.from(ListCardActivitiesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListCardActivitiesResponse => ListCardActivitiesResponse.decode(value),
   },
+  /**
+   * Checks the whole ledger on one consistent snapshot, without locks, and reports per currency the
+   * outstanding liability, active holds and breakage candidates, with every discrepancy found: a
+   * balance that is not its entries' sum, out of bounds or short of its holds, or a currency whose
+   * balances the ledger's flows do not explain. For operators; `npm run reconcile` does the same
+   * from a terminal, for ledgers too large to check within one call's deadline.
+   */
+  reconcileLedger: {
+    path: "/giftcard.v1.GiftCardService/ReconcileLedger" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReconcileLedgerRequest): Buffer =>
+      Buffer.from(ReconcileLedgerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReconcileLedgerRequest => ReconcileLedgerRequest.decode(value),
+    responseSerialize: (value: ReconcileLedgerResponse): Buffer =>
+      Buffer.from(ReconcileLedgerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReconcileLedgerResponse => ReconcileLedgerResponse.decode(value),
+  },
 } as const;
 
 export interface GiftCardServiceServer extends UntypedServiceImplementation {
@@ -3861,6 +3880,14 @@ export interface GiftCardServiceServer extends UntypedServiceImplementation {
    * travel in a URL.
    */
   listCardActivities: handleUnaryCall<ListCardActivitiesRequest, ListCardActivitiesResponse>;
+  /**
+   * Checks the whole ledger on one consistent snapshot, without locks, and reports per currency the
+   * outstanding liability, active holds and breakage candidates, with every discrepancy found: a
+   * balance that is not its entries' sum, out of bounds or short of its holds, or a currency whose
+   * balances the ledger's flows do not explain. For operators; `npm run reconcile` does the same
+   * from a terminal, for ledgers too large to check within one call's deadline.
+   */
+  reconcileLedger: handleUnaryCall<ReconcileLedgerRequest, ReconcileLedgerResponse>;
 }
 
 export interface GiftCardServiceClient extends Client {
@@ -4167,6 +4194,28 @@ export interface GiftCardServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListCardActivitiesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Checks the whole ledger on one consistent snapshot, without locks, and reports per currency the
+   * outstanding liability, active holds and breakage candidates, with every discrepancy found: a
+   * balance that is not its entries' sum, out of bounds or short of its holds, or a currency whose
+   * balances the ledger's flows do not explain. For operators; `npm run reconcile` does the same
+   * from a terminal, for ledgers too large to check within one call's deadline.
+   */
+  reconcileLedger(
+    request: ReconcileLedgerRequest,
+    callback: (error: ServiceError | null, response: ReconcileLedgerResponse) => void,
+  ): ClientUnaryCall;
+  reconcileLedger(
+    request: ReconcileLedgerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReconcileLedgerResponse) => void,
+  ): ClientUnaryCall;
+  reconcileLedger(
+    request: ReconcileLedgerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReconcileLedgerResponse) => void,
   ): ClientUnaryCall;
 }
 
