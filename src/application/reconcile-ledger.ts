@@ -30,6 +30,8 @@ export interface ReconcileContext {
 export interface ReconcileOptions {
   /** How many discrepancies to list in full; at most MAX_LISTED_DISCREPANCIES. */
   readonly maxListed: number;
+  /** Cards per page of the snapshot; CARDS_PER_PAGE unless a test pages a small ledger in many pages. */
+  readonly cardsPerPage?: number;
   /** Told after every page: the command prints it. */
   readonly onProgress?: (progress: ReconcileProgress) => void;
 }
@@ -69,7 +71,7 @@ export async function reconcileLedger(ctx: ReconcileContext, options: ReconcileO
     let afterCardId = 0n;
     for (;;) {
       giveUpPastDeadline();
-      const page = await snapshot.cardsAfter(afterCardId, CARDS_PER_PAGE);
+      const page = await snapshot.cardsAfter(afterCardId, options.cardsPerPage ?? CARDS_PER_PAGE);
       for (const card of page) {
         for (const discrepancy of reconciliation.addCard(card.card, card.entries, card.openHolds)) {
           found++;

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { DiscrepancyKind } from '../../gen/giftcard/v1/reconciliation';
+import { reconcileLedger } from '../../src/application/reconcile-ledger';
 import { TypeOrmLedgerSnapshots } from '../../src/persistence/ledger-snapshot.repository';
 import { credentialsOf, issueCard, newKey, newPurchase } from '../support/builders';
 import { closeDirectly, expireDirectly } from '../support/direct-rows';
@@ -233,6 +234,26 @@ describe('ReconcileLedger', () => {
 });
 
 describe('The ledger snapshot a reconciliation reads', () => {
+  it('is read a page of cards at a time, each page after the last, and pages add up to the whole ledger', async () => {
+    const context = {
+      ledgerSnapshots: new TypeOrmLedgerSnapshots(svc.service.dataSource),
+      clock: svc.service.app.clock,
+      limits: svc.service.app.limits,
+    };
+    const progress: number[] = [];
+    const whole = await reconcileLedger(context, { maxListed: 10 });
+    const paged = await reconcileLedger(context, {
+      maxListed: 10,
+      cardsPerPage: 2,
+      onProgress: ({ cards }) => progress.push(cards),
+    });
+    expect(whole.cards).toBeGreaterThan(4);
+    expect({ ...paged, asOf: null }).toEqual({ ...whole, asOf: null });
+    expect(progress).toEqual(
+      Array.from({ length: Math.ceil(whole.cards / 2) }, (_, i) => Math.min(2 * (i + 1), whole.cards)),
+    );
+  });
+
   it('is one consistent snapshot that locks nothing: a reload committed while it is open is not in it', async () => {
     const card = await issueCard(svc.api, { amount: 1_000n });
     const snapshots = new TypeOrmLedgerSnapshots(svc.service.dataSource);
