@@ -80,6 +80,10 @@ export async function reconcileLedger(ctx: ReconcileContext, options: ReconcileO
       }
       const last = page[page.length - 1];
       if (last === undefined) break;
+      // Our own bug, not the ledger's: a page that does not move past the last would loop forever.
+      if (page[0] === undefined || page[0].id <= afterCardId) {
+        throw new Error(`the snapshot's page after card ${afterCardId} starts at card ${page[0]?.id ?? '?'}`);
+      }
       cards += page.length;
       afterCardId = last.id;
       options.onProgress?.({ cards, discrepancies: found });
