@@ -17,6 +17,7 @@ import { DatabaseHealthMonitor } from './persistence/database-health';
 import { MysqlCardPath } from './persistence/card-path';
 import { createCardPathPool, openDatabase, poolStats } from './persistence/data-source';
 import { DatabaseEndpoints, DatabaseHostSelector } from './persistence/database-hosts';
+import { TypeOrmLedgerSnapshots } from './persistence/ledger-snapshot.repository';
 import { MysqlOutboxQueue } from './persistence/event-outbox.repository';
 import { warnOfDurabilityRisks } from './persistence/durability-check';
 import { RetentionSweeper } from './persistence/retention-sweeper';
@@ -215,6 +216,7 @@ export async function startService(config: Config, log: Logger, overrides: Servi
         },
       },
       telemetry: metrics ?? NO_TELEMETRY,
+      ledgerSnapshots: new TypeOrmLedgerSnapshots(dataSource),
     };
     const credentials = config.tls === null ? null : ReloadableServerCredentials.load(config.tls);
     const callers = config.callersFile === null ? null : new ReloadableCallers(config.callersFile);

@@ -6,6 +6,7 @@ import type { Hold, HoldPolicy } from '../domain/hold';
 import type { HoldEvent } from '../domain/hold-event';
 import type { LedgerEntry, StoredLedgerEntry } from '../domain/ledger-entry';
 import type { Minor } from '../domain/money';
+import type { CardFigures, EntryStep, EntrySum, OpenHoldSum } from '../domain/reconciliation';
 import type { LockoutPolicy, PasscodeFailures } from '../domain/passcode-lockout';
 
 /** A card about to be inserted: everything but the row id and holds, plus the keyed hash of its number. */
@@ -337,6 +338,36 @@ export interface CardPath {
   run<T>(lookup: CardLookup, work: (tx: CardTransaction) => Promise<T>): Promise<T>;
 }
 
+/** A card in a ledger snapshot, with its entries and open holds summed. */
+export interface SnapshotCard {
+  /** Internal row id: the position keyset paging continues from. */
+  readonly id: bigint;
+  readonly card: CardFigures;
+  readonly entries: readonly EntrySum[];
+  readonly openHolds: OpenHoldSum;
+}
+
+/** One card's ledger entry in a snapshot, with its row id to continue from. */
+export interface SnapshotEntry extends EntryStep {
+  readonly id: bigint;
+}
+
+/** Reads of one consistent snapshot of the ledger tables: what a reconciliation judges. */
+export interface LedgerSnapshot {
+  /** Up to `limit` cards after the card id, ascending: a page of the primary key. */
+  cardsAfter(afterCardId: bigint, limit: number): Promise<SnapshotCard[]>;
+  /** Up to `limit` of one card's entries after the entry id, in the order they were written. */
+  entriesAfter(cardId: bigint, afterEntryId: bigint, limit: number): Promise<SnapshotEntry[]>;
+}
+
+/**
+ * Opens a read-only transaction on one consistent snapshot (no locks taken, safe on a replica),
+ * runs the work against it and ends it, whatever the work does.
+ */
+export interface LedgerSnapshotReader {
+  read<T>(work: (snapshot: LedgerSnapshot) => Promise<T>): Promise<T>;
+}
+
 /** Keyed hashes and sealing; implemented in security/, with the secrets from config. */
 export interface CardSecrets {
   numberHash(cardNumber: string): Uint8Array;
@@ -388,6 +419,8 @@ export interface AppContext {
   readonly clock: Clock;
   readonly limits: Limits;
   readonly telemetry: OperationTelemetry;
+  /** Consistent read-only snapshots of the ledger, for reconciliation. */
+  readonly ledgerSnapshots: LedgerSnapshotReader;
 }
 
 export class CardNumberTaken extends Error {

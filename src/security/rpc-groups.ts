@@ -32,6 +32,7 @@ const GROUP_BY_METHOD: Readonly<Record<keyof typeof GiftCardServiceService, Call
   blockCard: 'operators',
   unblockCard: 'operators',
   adjustBalance: 'operators',
+  reconcileLedger: 'operators',
 };
 
 /** The RPC's name as callers and the contract spell it: the last segment of its path. */

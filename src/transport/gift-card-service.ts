@@ -11,6 +11,7 @@ import { giftDigitalCardHandler } from './handlers/gift-digital-card.handler';
 import { issueVirtualCardHandler } from './handlers/issue-virtual-card.handler';
 import { listCardActivitiesHandler } from './handlers/list-card-activities.handler';
 import { listGiftCardsHandler } from './handlers/list-gift-cards.handler';
+import { reconcileLedgerHandler } from './handlers/reconcile-ledger.handler';
 import { redeemHandler } from './handlers/redeem.handler';
 import { refundHandler } from './handlers/refund.handler';
 import { reissueCredentialsHandler } from './handlers/reissue-credentials.handler';
@@ -49,5 +50,6 @@ export function giftCardService(app: AppContext, context: UnaryContext): GiftCar
     unblockCard: unary(context, 'UnblockCard', unblockCardHandler(app)),
     adjustBalance: unary(context, 'AdjustBalance', adjustBalanceHandler(app)),
     reissueCredentials: unary(context, 'ReissueCredentials', reissueCredentialsHandler(app)),
+    reconcileLedger: unary(context, 'ReconcileLedger', reconcileLedgerHandler(app)),
   };
 }

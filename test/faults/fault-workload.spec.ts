@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Connection } from 'mysql2/promise';
 import { assertLedgerInvariants } from '../support/ledger-invariants';
+import type { ReconcileLedgerResponse } from '../../gen/giftcard/v1/reconciliation';
 import { checkLedger, type CheckReport } from './support/checker';
+import type { CurrencyFigures } from './support/currency-totals';
 import { watermark } from './support/ledger-snapshot';
 import { faultSettings } from './support/fault-settings';
 import { DURABLE_SETTINGS, MariaDbServer, RELAXED_SETTINGS } from './support/mariadb-server';
@@ -145,8 +147,13 @@ describe('The money operations under crashes of the server and of the database, 
         storedInClear: await secretsInDatabase(admin, DATABASE, world.secrets),
       }));
       const leakedToLogs = secretsIn(service.logs.text(), world.secrets);
+      // Issue 17: the service's own reconciliation of the ledger the run left, against the checker's count.
+      const reconciled = await service.newApi().reconcileLedger({ maxDiscrepancies: 1_000 });
 
-      console.log(`${summaryLine(result, tally, report)}\n${recoveryLine(tally)}\n${operationLine(result, world)}`);
+      console.log(
+        `${summaryLine(result, tally, report)}\n${recoveryLine(tally)}\n${operationLine(result, world)}\n` +
+          reconcileLine(reconciled, report),
+      );
       if (settings.reportPath !== null) {
         writeFileSync(
           settings.reportPath,
@@ -155,6 +162,11 @@ describe('The money operations under crashes of the server and of the database, 
       }
 
       expect(report.violations).toEqual([]);
+      // The run's database is its own and was empty: the checker's rows are the whole ledger.
+      expect(since).toEqual({ cardId: 0n, entryId: 0n });
+      expect(reconciled.discrepancies).toEqual([]);
+      expect(reconciled.discrepancyCount).toBe(0n);
+      expect(figuresOf(reconciled)).toEqual(report.byCurrency);
       expect(report.invariants.filter((i) => !i.holds)).toEqual([]);
       expect({ lost: report.lost, duplicated: report.duplicated, balancesOff: report.balancesOff }).toEqual({
         lost: 0,
@@ -183,6 +195,43 @@ describe('The money operations under crashes of the server and of the database, 
     2 * settings.durationMs + COVERAGE_TIMEOUT_MS + OVERHEAD_MS,
   );
 });
+
+/** ReconcileLedger's per-currency totals, named and written as the checker's (support/currency-totals.ts). */
+function figuresOf(reconciled: ReconcileLedgerResponse): Record<string, CurrencyFigures> {
+  return Object.fromEntries(
+    reconciled.currencyTotals.map((t) => [
+      t.currency,
+      {
+        cards: t.cardCount.toString(),
+        entries: t.entryCount.toString(),
+        outstanding: t.outstandingAmount.toString(),
+        activeHolds: t.activeHoldsAmount.toString(),
+        issued: t.issuedAmount.toString(),
+        reloaded: t.reloadedAmount.toString(),
+        adjusted: t.adjustedAmount.toString(),
+        redeemed: t.redeemedAmount.toString(),
+        refunded: t.refundedAmount.toString(),
+        reversed: t.reversedAmount.toString(),
+        movedIn: t.movedInAmount.toString(),
+        movedOut: t.movedOutAmount.toString(),
+      },
+    ]),
+  );
+}
+
+function reconcileLine(reconciled: ReconcileLedgerResponse, report: CheckReport): string {
+  const agree = JSON.stringify(figuresOf(reconciled)) === JSON.stringify(report.byCurrency);
+  const totals = reconciled.currencyTotals.map(
+    (t) =>
+      `${t.currency} outstanding ${t.outstandingAmount} on ${t.cardCount} cards, active holds ${t.activeHoldsAmount}, ` +
+      `issued ${t.issuedAmount}, reloaded ${t.reloadedAmount}, adjusted ${t.adjustedAmount}, redeemed ${t.redeemedAmount}, refunded ${t.refundedAmount}, ` +
+      `reversed ${t.reversedAmount}, moved ${t.movedInAmount}`,
+  );
+  return (
+    `ReconcileLedger: ${reconciled.discrepancyCount} discrepancies; ${totals.join('; ')}; ` +
+    `${agree ? 'equal to' : 'DIFFERENT FROM'} the checker's per-currency totals`
+  );
+}
 
 /** A fresh session for each use: a database crash ends every session open at the time. */
 async function withAdmin<T>(db: MariaDbServer, use: (admin: Connection) => Promise<T>): Promise<T> {

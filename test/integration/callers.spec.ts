@@ -48,6 +48,7 @@ const foreignCertificate = otherCa.issue(
 
 const AUDITOR_TOKEN = `auditor-${randomUUID()}`;
 const STOREFRONT_TOKEN = `storefront-${randomUUID()}`;
+const OPERATOR_TOKEN = `operator-${randomUUID()}`;
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 const callersFile = join(ca.dir, 'callers.json');
@@ -59,6 +60,7 @@ writeFileSync(
       { name: 'wallet', certificate: { san: 'URI:spiffe://shop.test/ns/prod/sa/wallet' }, allow: ['wallet'] },
       { name: 'auditor', tokenSha256: [sha256(AUDITOR_TOKEN)], allow: ['read'] },
       { name: 'storefront', tokenSha256: sha256(STOREFRONT_TOKEN), allow: ['payments', 'BalanceInquiry'] },
+      { name: 'finance-ops', tokenSha256: sha256(OPERATOR_TOKEN), allow: ['operators'] },
     ],
   }),
 );
@@ -148,6 +150,17 @@ describe('Callers (CALLERS_FILE)', () => {
       wallet.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 1n, currency: 'USD' }),
     );
     expect(error).toMatchObject({ code: status.PERMISSION_DENIED, reason: 'CALLER_NOT_ALLOWED' });
+  });
+
+  it('keeps ReconcileLedger to operators: a payments and read caller is refused it, an operator gets the report', async () => {
+    const error = await rpcError(orchestrator().reconcileLedger({}));
+    expect(error).toMatchObject({
+      code: status.PERMISSION_DENIED,
+      reason: 'CALLER_NOT_ALLOWED',
+      metadata: { caller: 'orchestrator', rpc: 'ReconcileLedger' },
+    });
+    const operator = apiWith(withToken(mutualTls(strangerCertificate), OPERATOR_TOKEN));
+    expect((await operator.reconcileLedger({})).cardCount).toBeGreaterThan(0n);
   });
 
   it('answers PERMISSION_DENIED to a caller allowed only `read` that calls Redeem, and moves nothing', async () => {

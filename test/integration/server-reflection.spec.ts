@@ -153,6 +153,7 @@ describe.each<ReflectionVersion>(['v1', 'v1alpha'])('Server reflection (grpc.ref
         'giftcard/v1/gift_card.proto',
         'giftcard/v1/gift_card_service.proto',
         'giftcard/v1/holds.proto',
+        'giftcard/v1/reconciliation.proto',
         'giftcard/v1/reversal.proto',
         'google/api/annotations.proto',
         'google/api/http.proto',

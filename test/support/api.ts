@@ -17,6 +17,7 @@ import {
 } from '../../gen/giftcard/v1/gift_card_service';
 import { ListCardActivitiesRequest } from '../../gen/giftcard/v1/card_activity';
 import { AuthorizeRedemptionRequest, CaptureHoldRequest, VoidHoldRequest } from '../../gen/giftcard/v1/holds';
+import { ReconcileLedgerRequest } from '../../gen/giftcard/v1/reconciliation';
 import { ReverseOperationRequest } from '../../gen/giftcard/v1/reversal';
 import {
   AdjustBalanceRequest,
@@ -92,6 +93,7 @@ export class GiftCardApi {
   readonly unblockCard;
   readonly adjustBalance;
   readonly reissueCredentials;
+  readonly reconcileLedger;
 
   constructor(readonly client: GiftCardServiceClient) {
     this.issueVirtualCard = bind(client, client.issueVirtualCard, IssueVirtualCardRequest);
@@ -116,5 +118,6 @@ export class GiftCardApi {
     this.unblockCard = bind(client, client.unblockCard, UnblockCardRequest);
     this.adjustBalance = bind(client, client.adjustBalance, AdjustBalanceRequest);
     this.reissueCredentials = bind(client, client.reissueCredentials, ReissueCredentialsRequest);
+    this.reconcileLedger = bind(client, client.reconcileLedger, ReconcileLedgerRequest);
   }
 }

@@ -39,6 +39,7 @@ import {
   VoidHoldRequest,
   VoidHoldResponse,
 } from "./holds";
+import { ReconcileLedgerRequest, ReconcileLedgerResponse } from "./reconciliation";
 import { ReverseOperationRequest, ReverseOperationResponse } from "./reversal";
 
 /** The outcome of a balance transfer. */
@@ -3910,6 +3911,24 @@ export const GiftCardServiceService = {
       Buffer.from(ReissueCredentialsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReissueCredentialsResponse => ReissueCredentialsResponse.decode(value),
   },
+  /**
+   * Checks the whole ledger on one consistent snapshot, without locks, and reports per currency the
+   * outstanding liability, active holds and breakage candidates, with every discrepancy found: a
+   * balance that is not its entries' sum, out of bounds or short of its holds, or a currency whose
+   * balances the ledger's flows do not explain. For operators; `npm run reconcile` does the same
+   * from a terminal, for ledgers too large to check within one call's deadline.
+   */
+  reconcileLedger: {
+    path: "/giftcard.v1.GiftCardService/ReconcileLedger" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReconcileLedgerRequest): Buffer =>
+      Buffer.from(ReconcileLedgerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReconcileLedgerRequest => ReconcileLedgerRequest.decode(value),
+    responseSerialize: (value: ReconcileLedgerResponse): Buffer =>
+      Buffer.from(ReconcileLedgerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReconcileLedgerResponse => ReconcileLedgerResponse.decode(value),
+  },
 } as const;
 
 export interface GiftCardServiceServer extends UntypedServiceImplementation {
@@ -3984,6 +4003,14 @@ export interface GiftCardServiceServer extends UntypedServiceImplementation {
    * card) or whoever holds the credentials.
    */
   reissueCredentials: handleUnaryCall<ReissueCredentialsRequest, ReissueCredentialsResponse>;
+  /**
+   * Checks the whole ledger on one consistent snapshot, without locks, and reports per currency the
+   * outstanding liability, active holds and breakage candidates, with every discrepancy found: a
+   * balance that is not its entries' sum, out of bounds or short of its holds, or a currency whose
+   * balances the ledger's flows do not explain. For operators; `npm run reconcile` does the same
+   * from a terminal, for ledgers too large to check within one call's deadline.
+   */
+  reconcileLedger: handleUnaryCall<ReconcileLedgerRequest, ReconcileLedgerResponse>;
 }
 
 export interface GiftCardServiceClient extends Client {
@@ -4365,6 +4392,28 @@ export interface GiftCardServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReissueCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Checks the whole ledger on one consistent snapshot, without locks, and reports per currency the
+   * outstanding liability, active holds and breakage candidates, with every discrepancy found: a
+   * balance that is not its entries' sum, out of bounds or short of its holds, or a currency whose
+   * balances the ledger's flows do not explain. For operators; `npm run reconcile` does the same
+   * from a terminal, for ledgers too large to check within one call's deadline.
+   */
+  reconcileLedger(
+    request: ReconcileLedgerRequest,
+    callback: (error: ServiceError | null, response: ReconcileLedgerResponse) => void,
+  ): ClientUnaryCall;
+  reconcileLedger(
+    request: ReconcileLedgerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReconcileLedgerResponse) => void,
+  ): ClientUnaryCall;
+  reconcileLedger(
+    request: ReconcileLedgerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReconcileLedgerResponse) => void,
   ): ClientUnaryCall;
 }
 

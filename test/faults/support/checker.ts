@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise';
+import { figuresByCurrency, type CurrencyFigures } from './currency-totals';
 import { judgeHolds, judgeReversals } from './hold-and-reversal-checks';
 import { loadSnapshot, type EntryRow, type LedgerSnapshot, type Watermark } from './ledger-snapshot';
 import type { BalanceEffect } from './planned-call';
@@ -23,6 +24,8 @@ export interface CheckReport {
   /** One line per finding, naming the call or card: empty when every invariant holds. */
   readonly violations: readonly string[];
   readonly totals: Readonly<Record<string, string>>;
+  /** The same rows counted per currency, as ReconcileLedger reports them. */
+  readonly byCurrency: Readonly<Record<string, CurrencyFigures>>;
 }
 
 /**
@@ -222,6 +225,7 @@ export function judgeLedger(snapshot: LedgerSnapshot, records: readonly CallReco
       cards: String(cards.length),
       entries: String(entries.length),
     },
+    byCurrency: figuresByCurrency(snapshot),
   };
 }
 

@@ -23,6 +23,8 @@ export interface EntryRow {
   readonly operationId: string;
   readonly type: string;
   readonly amountMinor: bigint;
+  /** Absent in the snapshots the checker's own tests build by hand. */
+  readonly currency?: string;
   readonly externalRef: string | null;
   /** Null on entries written before holds existed. */
   readonly availableAfterMinor?: bigint | null;
@@ -39,6 +41,8 @@ export interface CardRow {
   readonly id: bigint;
   readonly publicId: string;
   readonly balanceMinor: bigint;
+  /** Absent in the snapshots the checker's own tests build by hand. */
+  readonly currency?: string;
   /** The card's tally of its open holds. */
   readonly heldMinor?: bigint;
 }
@@ -98,7 +102,7 @@ const bigintOrNull = (value: unknown): bigint | null => (typeof value === 'strin
 async function loadEntries(db: Connection, since: Watermark): Promise<EntryRow[]> {
   const [rows] = await db.query<RowDataPacket[]>(
     `SELECT e.id, e.public_id, c.public_id AS card_public_id, e.card_id, e.operation_id, e.entry_type,
-            e.amount_minor, e.external_ref, e.available_after_minor, e.refund_of_entry_id, e.reverses_entry_id,
+            e.amount_minor, e.currency, e.external_ref, e.available_after_minor, e.refund_of_entry_id, e.reverses_entry_id,
             e.hold_id
      FROM ledger_entry e JOIN gift_card c ON c.id = e.card_id
      WHERE e.id > ? ORDER BY e.id`,
@@ -112,6 +116,7 @@ async function loadEntries(db: Connection, since: Watermark): Promise<EntryRow[]
     operationId: String(r.operation_id),
     type: String(r.entry_type),
     amountMinor: BigInt(String(r.amount_minor)),
+    currency: String(r.currency),
     externalRef: r.external_ref === null ? null : String(r.external_ref),
     availableAfterMinor: bigintOrNull(r.available_after_minor),
     refundOfEntryId: bigintOrNull(r.refund_of_entry_id),
@@ -122,13 +127,14 @@ async function loadEntries(db: Connection, since: Watermark): Promise<EntryRow[]
 
 async function loadCards(db: Connection, since: Watermark): Promise<CardRow[]> {
   const [rows] = await db.query<RowDataPacket[]>(
-    'SELECT id, public_id, balance_minor, held_minor FROM gift_card WHERE id > ? ORDER BY id',
+    'SELECT id, public_id, currency, balance_minor, held_minor FROM gift_card WHERE id > ? ORDER BY id',
     [since.cardId.toString()],
   );
   return rows.map((r) => ({
     id: BigInt(String(r.id)),
     publicId: String(r.public_id),
     balanceMinor: BigInt(String(r.balance_minor)),
+    currency: String(r.currency),
     heldMinor: BigInt(String(r.held_minor)),
   }));
 }
