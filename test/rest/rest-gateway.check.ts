@@ -115,6 +115,66 @@ describe('REST through grpc-gateway', () => {
     expect(inquiry).toMatchObject({ status: 200, body: { balance: '4000', status: 'GIFT_CARD_STATUS_ACTIVE' } });
   });
 
+  it('POST authorize, capture and activities: a hold, its capture, and the history', async () => {
+    const card = await issue();
+    const credentials = { cardNumber: card.cardNumber, passcode: card.passcode };
+    const held = await rest('POST', '/giftcard/v1/authorize', {
+      idempotencyKey: key(),
+      ...credentials,
+      amount: '1200',
+      currency: 'USD',
+      orderId: 'order-hold',
+      holdDuration: '600s',
+    });
+    expect(held).toMatchObject({
+      status: 200,
+      body: { heldAmount: '1200', balance: '5000', availableBalance: '3800' },
+    });
+    const captured = await rest('POST', '/giftcard/v1/capture', {
+      idempotencyKey: key(),
+      holdId: held.body.holdId,
+      amount: '1000',
+    });
+    expect(captured).toMatchObject({
+      status: 200,
+      body: { capturedAmount: '1000', releasedAmount: '200', balance: '4000' },
+    });
+    const history = await rest('POST', '/giftcard/v1/activities', credentials);
+    expect(history.status).toBe(200);
+    expect((history.body.activities as unknown[]).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('POST block, unblock, adjust, reissue and ledger:reconcile reach the lifecycle and reconciliation RPCs', async () => {
+    const card = await issue();
+    const blocked = await rest('POST', '/giftcard/v1/block', {
+      giftCardId: card.giftCardId,
+      reason: 'reported stolen',
+    });
+    expect(blocked).toMatchObject({ status: 200, body: { status: 'GIFT_CARD_STATUS_BLOCKED' } });
+    const unblocked = await rest('POST', '/giftcard/v1/unblock', { giftCardId: card.giftCardId, reason: 'found' });
+    expect(unblocked).toMatchObject({ status: 200, body: { status: 'GIFT_CARD_STATUS_ACTIVE' } });
+    const adjusted = await rest('POST', '/giftcard/v1/adjust', {
+      idempotencyKey: key(),
+      giftCardId: card.giftCardId,
+      amount: '-250',
+      currency: 'USD',
+      reason: 'ADJUSTMENT_REASON_SYSTEM_ERROR',
+      note: 'charged twice',
+    });
+    expect(adjusted).toMatchObject({ status: 200, body: { amount: '-250', balance: '4750' } });
+    const reissued = await rest('POST', '/giftcard/v1/reissue', {
+      idempotencyKey: key(),
+      cardNumber: card.cardNumber,
+      passcode: card.passcode,
+    });
+    expect(reissued.status).toBe(200);
+    expect(reissued.body.cardNumber).not.toBe(card.cardNumber);
+    const report = await rest('POST', '/giftcard/v1/ledger:reconcile', {});
+    expect(report.status).toBe(200);
+    expect(report.body.discrepancies ?? []).toEqual([]);
+    expect(Number(report.body.cardCount)).toBeGreaterThan(0);
+  });
+
   it('POST balanceTransfer moves the balance to a new card', async () => {
     const card = await issue();
     const reply = await rest('POST', '/giftcard/v1/balanceTransfer', {
