@@ -1,4 +1,5 @@
 import { cardNotFound, invalidCardCredentials, type DomainError } from '../domain/errors';
+import type { GiftCard } from '../domain/gift-card';
 import {
   countFailedPasscode,
   hasPasscodeFailures,
@@ -19,7 +20,17 @@ export type CardReference =
  * Stands in for a card's public id when the number is unknown: the same length, so verifying
  * against no card hashes exactly as much as verifying against one.
  */
-export const NO_CARD_ID = '00000000-0000-0000-0000-000000000000';
+const NO_CARD_ID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Whether the passcode opens the card its number found. An unknown number is verified against
+ * NO_CARD_ID and no hash, so a guess at a number that does not exist costs what one at a card does.
+ * Both paths (lockReferencedCard and the single-card path) judge passcodes with this one check.
+ */
+export function passcodeOpens(ctx: AppContext, card: GiftCard | null, passcode: string): card is GiftCard {
+  const right = ctx.secrets.verifyPasscode(card?.publicId ?? NO_CARD_ID, passcode, card?.passcodeHash ?? null);
+  return right && card !== null;
+}
 
 /** What a wrong passcode (or an unknown number) earns, and the failures to store, null when none change. */
 export interface WrongGuess {
@@ -68,12 +79,7 @@ export async function lockReferencedCard(
   const now = ctx.clock.now();
   const { lockout } = ctx.limits;
   if (isLockedOut(failures, now)) return rejected(passcodeLocked(lockout, now));
-  const right = ctx.secrets.verifyPasscode(
-    card?.publicId ?? NO_CARD_ID,
-    reference.passcode,
-    card?.passcodeHash ?? null,
-  );
-  if (!right || card === null) {
+  if (!passcodeOpens(ctx, card, reference.passcode)) {
     tx.shieldFromDeadline();
     // Counted under the number's own lock: for an unknown number nothing else orders the guesses.
     const guess = judgeWrongGuess(ctx, await tx.passcodeFailures.lock(numberHash), now);

@@ -6,7 +6,7 @@ import type { EntryType, LedgerEntry, StoredLedgerEntry } from '../domain/ledger
 import type { Minor } from '../domain/money';
 import { hasPasscodeFailures, isLockedOut, passcodeLocked } from '../domain/passcode-lockout';
 import { balanceChanged } from './card-events';
-import { judgeWrongGuess, lockReferencedCard, NO_CARD_ID, type CardReference } from './card-reference';
+import { judgeWrongGuess, lockReferencedCard, passcodeOpens, type CardReference } from './card-reference';
 import { fingerprintOf, replay, runOnce, sealReply, type IdempotentRequest } from './idempotency';
 import { saveAndPost } from './ledger-posting';
 import { accepted, rejected } from './outcome';
@@ -110,12 +110,7 @@ async function admit(
       await tx.rollback(null);
       throw passcodeLocked(ctx.limits.lockout, now);
     }
-    const right = ctx.secrets.verifyPasscode(
-      card?.publicId ?? NO_CARD_ID,
-      reference.passcode,
-      card?.passcodeHash ?? null,
-    );
-    if (!right || card === null) {
+    if (!passcodeOpens(ctx, card, reference.passcode)) {
       tx.shieldFromDeadline();
       const guess = judgeWrongGuess(ctx, await tx.lockFailures(lookup.numberHash), now);
       await tx.commitFailures(lookup.numberHash, guess.failures);
