@@ -90,6 +90,8 @@ export const redeem: WorkloadOperation = {
       // A spare may have been combined or transferred away by a call in flight.
       allowedRefusals:
         spare === null ? ['INSUFFICIENT_FUNDS'] : ['INSUFFICIENT_FUNDS', 'CARD_NOT_ACTIVE', ...DEAD_CREDENTIALS],
+      // A gift of the spare after this redemption replaces the credentials its replay names.
+      replayRefusals: spare === null ? [] : DEAD_CREDENTIALS,
       send: (api, settings) => api.redeem(request, settings),
       acknowledge: (answer, w) => {
         w.redemptions.push({ transactionId: answer.transactionId, refundableMinor: answer.redeemedAmount });

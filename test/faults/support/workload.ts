@@ -4,7 +4,13 @@ import { status } from '@grpc/grpc-js';
 import type { GiftCardApi } from '../../support/api';
 import { decodeRpcError, type DecodedRpcError } from '../../support/rpc-error';
 import { OPERATIONS } from './operations';
-import type { BalanceEffect, PlannedCall, ReversalNote, WorkloadOperation } from './planned-call';
+import {
+  planned,
+  type BalanceEffect,
+  type PlannedCall,
+  type ReversalNote,
+  type WorkloadOperation,
+} from './planned-call';
 import type { Rng } from './random';
 import type { WorkloadWorld } from './world';
 
@@ -125,24 +131,25 @@ export class Workload {
         sourceTransactionId: key,
         userId,
       };
-      const record = await this.perform(api, {
-        operation: 'IssueVirtualCard',
-        key,
-        externalRef: key,
-        allowedRefusals: [],
-        send: (client, settings) => client.issueVirtualCard(request, settings),
-        acknowledge: (response, world) => {
-          const card = response as Awaited<ReturnType<GiftCardApi['issueVirtualCard']>>;
-          world.learnCard(card);
-          world.cards.push({
-            giftCardId: card.giftCardId,
-            cardNumber: card.cardNumber,
-            passcode: card.passcode,
-            userId,
-          });
-          return [{ giftCardId: card.giftCardId, deltaMinor: card.balance, transactionId: card.transactionId }];
-        },
-      });
+      const record = await this.perform(
+        api,
+        planned({
+          operation: 'IssueVirtualCard',
+          key,
+          externalRef: key,
+          send: (client, settings) => client.issueVirtualCard(request, settings),
+          acknowledge: (card, world) => {
+            world.learnCard(card);
+            world.cards.push({
+              giftCardId: card.giftCardId,
+              cardNumber: card.cardNumber,
+              passcode: card.passcode,
+              userId,
+            });
+            return [{ giftCardId: card.giftCardId, deltaMinor: card.balance, transactionId: card.transactionId }];
+          },
+        }),
+      );
       if (record.outcome !== 'acknowledged') throw new Error(`could not issue the workload's cards: ${record.outcome}`);
     }
   }
@@ -256,8 +263,9 @@ export class Workload {
         const decoded = decodeRpcError(error);
         // Another client may have reversed the call since: its key answers that from then on.
         const reversedSince = call.key !== null && this.world.reversalTargets.has(call.key);
-        const answer = this.noteAnswer(call, decoded, reversedSince ? ['OPERATION_REVERSED'] : []);
-        if (answer.reason === 'OPERATION_REVERSED' && reversedSince) return;
+        const allowed = [...call.replayRefusals, ...(reversedSince ? ['OPERATION_REVERSED'] : [])];
+        const answer = this.noteAnswer(call, decoded, allowed);
+        if (allowed.includes(answer.reason ?? '')) return;
         if (DEFINITE_REFUSALS.has(answer.code)) {
           this.replayMismatches.push(
             `${call.operation} ${call.key ?? ''}: replay refused ${answer.reason ?? answer.codeName}`,
