@@ -8,6 +8,8 @@ export interface Config {
   readonly dbConnectTimeoutMs: number;
   readonly dbLockWaitTimeoutSeconds: number;
   readonly txMaxAttempts: number;
+  /** Calls on one card applied in one transaction at most; 1 runs each by itself. */
+  readonly cardBatchMaxOperations: number;
   readonly dbHealthIntervalMs: number;
   readonly dbHealthTimeoutMs: number;
   readonly grpcHost: string;
@@ -253,6 +255,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutMs: read.integer('DB_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
     dbLockWaitTimeoutSeconds: read.integer('DB_LOCK_WAIT_TIMEOUT_SECONDS', 2, 1, 60),
     txMaxAttempts: read.integer('TX_MAX_ATTEMPTS', 4, 1, 20),
+    cardBatchMaxOperations: read.integer('CARD_BATCH_MAX_OPERATIONS', 32, 1, 256),
     // How quickly the service notices the database is gone (and back): health flips within about
     // interval + timeout, and until then calls fail on their own connect timeout instead.
     dbHealthIntervalMs: read.integer('DB_HEALTH_INTERVAL_MS', 1_000, 50, 60_000),

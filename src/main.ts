@@ -3,6 +3,7 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { DataSource } from 'typeorm';
 import { GiftCardServiceService } from '../gen/giftcard/v1/gift_card_service';
+import { CardLines } from './application/card-lines';
 import { NO_TELEMETRY, type AppContext, type Clock } from './application/ports';
 import { sweepLapsedHolds } from './application/sweep-lapsed-holds';
 import { loadConfig, type Config } from './config';
@@ -38,6 +39,8 @@ import { SERVICE_NAME, startServer, type RunningServer } from './transport/serve
  * window by more than that.
  */
 const RETENTION_SWEEP_INTERVAL_MS = 60_000;
+/** A batch's statements at most: far under MySQL's max_allowed_packet (16 MiB by default). */
+const CARD_BATCH_MAX_BYTES = 1_048_576;
 
 export interface Service {
   readonly server: RunningServer;
@@ -199,9 +202,12 @@ export async function startService(config: Config, log: Logger, overrides: Servi
       { ...transactions, ...(tracing === null ? {} : { traceRoundTrip: roundTripTracer(tracing.tracer) }) },
     );
     closers.push(() => withinMs(cardPath.close(), POOL_CLOSE_TIMEOUT_MS));
+    const cardLines = new CardLines({ maxOperations: config.cardBatchMaxOperations, maxBytes: CARD_BATCH_MAX_BYTES });
+    metrics?.watchCardLines(() => cardLines.waiting());
     const app: AppContext = {
       uow: new TypeOrmUnitOfWork(dataSource, transactions),
       cardPath,
+      cardLines,
       secrets: new HmacCardSecrets(config.secrets),
       clock: overrides.clock ?? SYSTEM_CLOCK,
       limits: {

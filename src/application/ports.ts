@@ -1,5 +1,6 @@
 import type { ActivityPosition, ActivityType, CardActivity } from '../domain/card-activity';
 import type { CardEvent } from '../domain/card-event';
+import type { CardLines } from './card-lines';
 import type { AdjustmentReason, CardBlock } from '../domain/card-lifecycle';
 import type { CardStatus, GiftCard } from '../domain/gift-card';
 import type { Hold, HoldPolicy } from '../domain/hold';
@@ -292,15 +293,50 @@ export interface LockedCardRead {
   /** For a saved card: whether the user may use it. Always true for a lookup by number. */
   readonly hasAccess: boolean;
   /** For a redemption lookup: the entry (locked), and what refunds and a reversal gave back of it. */
-  readonly redemption: { readonly entry: StoredLedgerEntry; readonly givenBackMinor: Minor } | null;
+  readonly redemption: LockedRedemption | null;
+  /** What a batch asked for besides the card (empty for one operation). */
+  readonly batch: BatchRead;
 }
 
-/** Everything one decided operation writes, sent in one round trip with the COMMIT. */
+export interface LockedRedemption {
+  readonly entry: StoredLedgerEntry;
+  readonly givenBackMinor: Minor;
+}
+
+/**
+ * What a batch of operations on one card reads in its first round trip besides the card: the
+ * records its keys already have, and the redemptions its refunds name (locked before the card,
+ * in the order every refund locks them).
+ */
+export interface BatchReads {
+  readonly keys: readonly ScopedKey[];
+  readonly redemptions: readonly string[];
+}
+
+export interface BatchRead {
+  /** By scopedKeyId(key): the committed records of the batch's keys. */
+  readonly records: ReadonlyMap<string, IdempotencyRecord>;
+  /** By the entry's public id. */
+  readonly redemptions: ReadonlyMap<string, LockedRedemption>;
+}
+
+export const NO_BATCH_READ: BatchRead = { records: new Map(), redemptions: new Map() };
+
+/** One string per scoped key, to find a key's record in a batch's read. */
+export function scopedKeyId(key: ScopedKey): string {
+  return `${key.scope}\u0000${key.key}`;
+}
+
+/** A key's record as the write round trip inserts it, whole, reply included. */
+export type RecordWrite = IdempotencyClaim & { readonly reply: SealedReply };
+
+/** Everything decided operations write, sent in one round trip with the COMMIT. */
 export interface CardWrite {
-  /** The key's record with its sealed reply; null for a call without a key. */
-  readonly record: (IdempotencyClaim & { readonly reply: SealedReply }) | null;
+  /** The keys' records with their sealed replies, one per operation with a key. */
+  readonly records: readonly RecordWrite[];
   readonly card: GiftCard;
-  readonly entry: LedgerEntry;
+  /** In the order the operations were decided. */
+  readonly entries: readonly LedgerEntry[];
   readonly events: readonly CardEvent[];
   /** A right passcode ends the number's streak of wrong ones. */
   readonly clearFailuresOf: Uint8Array | null;
@@ -315,6 +351,12 @@ export interface CardTransaction {
   readonly read: LockedCardRead;
   /** Writes and commits; when the key's primary key refuses the record, rolls back and reads it. */
   commit(write: CardWrite): Promise<'committed' | KeyTaken>;
+  /**
+   * Writes a batch's operations and commits. Whatever the database refuses (a key or a funding
+   * reference some other call used meanwhile) rolls the whole batch back and is thrown: the
+   * batch then runs its operations one by one, so that one of them cannot fail another.
+   */
+  commitBatch(write: CardWrite): Promise<void>;
   /** Commits what the first round trip did (nothing but locks) and, when given, clears a passcode streak. */
   commitRead(clearFailuresOf: Uint8Array | null): Promise<void>;
   /**
@@ -335,7 +377,7 @@ export interface CardPath {
    * which must end the transaction (commit or rollback). Deadlocks and lock-wait timeouts rerun
    * the work; the call's deadline cuts it off as it does a unit of work.
    */
-  run<T>(lookup: CardLookup, work: (tx: CardTransaction) => Promise<T>): Promise<T>;
+  run<T>(lookup: CardLookup, work: (tx: CardTransaction) => Promise<T>, batch?: BatchReads): Promise<T>;
 }
 
 /** A card in a ledger snapshot, with its entries and open holds summed. */
@@ -415,6 +457,8 @@ export const NO_TELEMETRY: OperationTelemetry = {
 export interface AppContext {
   readonly uow: UnitOfWork;
   readonly cardPath: CardPath;
+  /** Orders each card's calls in this process and batches those that arrive while one is in flight. */
+  readonly cardLines: CardLines;
   readonly secrets: CardSecrets;
   readonly clock: Clock;
   readonly limits: Limits;

@@ -1,87 +1,104 @@
 import { randomUUID } from 'node:crypto';
 import { currentKeyScope } from '../call-caller';
 import { cardNotFound, DomainError, sourceTransactionUsed } from '../domain/errors';
-import { availableMinor, hasLapsedHolds, type GiftCard } from '../domain/gift-card';
-import type { EntryType, LedgerEntry, StoredLedgerEntry } from '../domain/ledger-entry';
-import type { Minor } from '../domain/money';
+import { hasLapsedHolds, type GiftCard } from '../domain/gift-card';
+import { EntryType } from '../domain/ledger-entry';
 import { hasPasscodeFailures, isLockedOut, passcodeLocked } from '../domain/passcode-lockout';
+import type { CardLine, LineLookup } from './card-batch';
+import { entryOf, recordOf, type Decide, type DecideRefund, type Posted } from './card-decision';
 import { balanceChanged } from './card-events';
 import { judgeWrongGuess, lockReferencedCard, passcodeOpens, type CardReference } from './card-reference';
-import { fingerprintOf, replay, runOnce, sealReply, type IdempotentRequest } from './idempotency';
+import { fingerprintOf, replay, runOnce, type IdempotentRequest, type RequestFingerprint } from './idempotency';
 import { saveAndPost } from './ledger-posting';
 import { accepted, rejected } from './outcome';
-import {
-  FundingReferenceUsed,
-  type AppContext,
-  type CardLookup,
-  type CardTransaction,
-  type CardWrite,
-  type ScopedKey,
-} from './ports';
+import { FundingReferenceUsed, type AppContext, type CardTransaction, type CardWrite, type ScopedKey } from './ports';
 
-/** A balance change on one card as its rule decided it: the card after it, its entry, and the reply. */
-export interface Posted<R> {
-  readonly card: GiftCard;
-  readonly type: EntryType;
-  /** Signed: positive credits, negative debits. */
-  readonly amountMinor: Minor;
-  readonly externalRef: string | null;
-  /** For a refund, the internal id of the redemption entry it gives back. */
-  readonly refundOfEntryId?: bigint;
-  readonly reply: R;
-}
-
-/**
- * An operation's rule, run against the card under its row lock, settled, at `now`. It refuses by
- * throwing a DomainError; `entryId` is the public id its entry will have (the reply names it).
- */
-export type Decide<R> = (card: GiftCard, now: Date, entryId: string) => Posted<R>;
+export type { Decide, DecideRefund, Posted } from './card-decision';
 
 /** The card has lapsed holds to record, which only the unit of work's path does. */
 const UNIT_OF_WORK = Symbol('unit of work');
 
 /**
- * Runs a single-card balance change exactly once per key: in two round trips (CardPath) unless
- * the card has lapsed holds to record first, which the unit of work's path does. Both apply the
- * same rule, `decide`, and judge the caller the same way.
+ * Runs a single-card balance change exactly once per key, in its card's line (card-lines.ts):
+ * by itself when the card is idle, else batched with the calls that arrived meanwhile. By itself
+ * it goes in two round trips (CardPath) unless the card has lapsed holds to record first, which
+ * the unit of work's path does. All apply the same rule, `decide`, and judge the caller the same way.
  */
-export async function changeOneCard<R>(
+export function changeOneCard<R>(
   ctx: AppContext,
   request: IdempotentRequest,
   reference: CardReference,
   decide: Decide<R>,
 ): Promise<R> {
-  const fast = await inTwoRoundTrips(ctx, request, reference, decide);
-  return fast !== UNIT_OF_WORK ? fast : throughUnitOfWork(ctx, request, reference, decide);
+  const lookup = lookupOf(ctx, reference);
+  const line = lineOf(lookup);
+  const fingerprint = fingerprintOf(ctx, request);
+  if (request.key === null) return changeAlone(ctx, line, fingerprint, null, reference, decide);
+  const key: ScopedKey = { scope: currentKeyScope(), key: request.key };
+  return ctx.cardLines.run(ctx, line, { kind: 'change', request, key, fingerprint, reference, decide }, () =>
+    changeAlone(ctx, line, fingerprint, key, reference, decide),
+  );
+}
+
+async function changeAlone<R>(
+  ctx: AppContext,
+  line: CardLine,
+  fingerprint: RequestFingerprint,
+  key: ScopedKey | null,
+  reference: CardReference,
+  decide: Decide<R>,
+): Promise<R> {
+  const made: { redemption: string | null } = { redemption: null };
+  const noted: Decide<R> = (card, now, entryId) => {
+    const posted = decide(card, now, entryId);
+    made.redemption = posted.type === EntryType.REDEEM ? entryId : null;
+    return posted;
+  };
+  const fast = await inTwoRoundTrips(ctx, line.lookup, fingerprint, key, reference, noted);
+  const reply = fast !== UNIT_OF_WORK ? fast : await throughUnitOfWork(ctx, fingerprint.request, reference, noted);
+  // Its refunds join the card's line; an id noted for a call that then replayed names nothing.
+  if (made.redemption !== null) ctx.cardLines.remember(made.redemption, line);
+  return reply;
 }
 
 /**
  * Reads a card through its locking read (a wrong passcode must be judged under the lock, as a
- * balance change judges it), in two round trips; UNIT_OF_WORK when the card has lapsed holds.
+ * balance change judges it), in its card's line; UNIT_OF_WORK when the card has lapsed holds.
  */
-export async function readOneCard<R>(
+export function readOneCard<R>(
   ctx: AppContext,
   reference: CardReference,
   view: (card: GiftCard) => R,
 ): Promise<R | typeof UNIT_OF_WORK> {
   const lookup = lookupOf(ctx, reference);
-  return ctx.cardPath.run(lookup, async (tx) => {
-    const card = await admit(ctx, reference, lookup, tx, ctx.clock.now());
-    if (card === UNIT_OF_WORK) return UNIT_OF_WORK;
-    await tx.commitRead(streakToClear(lookup, tx));
-    return view(card);
-  });
+  const alone = (): Promise<R | typeof UNIT_OF_WORK> =>
+    ctx.cardPath.run(lookup, async (tx) => {
+      const card = await admit(ctx, reference, lookup, tx, ctx.clock.now());
+      if (card === UNIT_OF_WORK) return UNIT_OF_WORK;
+      await tx.commitRead(streakToClear(lookup, tx));
+      return view(card);
+    });
+  return ctx.cardLines.run(ctx, lineOf(lookup), { kind: 'read', reference, view }, alone);
 }
 
 export { UNIT_OF_WORK };
 
 /** How a caller's reference is looked up: by the number's hash, or as a saved card of the user. */
-type ReferenceLookup = Exclude<CardLookup, { readonly kind: 'redemption' }>;
+type ReferenceLookup = LineLookup;
 
 function lookupOf(ctx: AppContext, reference: CardReference): ReferenceLookup {
   return reference.kind === 'saved'
     ? { kind: 'saved', publicId: reference.giftCardId, userId: reference.userId }
     : { kind: 'number', numberHash: ctx.secrets.numberHash(reference.cardNumber) };
+}
+
+/** Calls naming a card the same way share its line; a saved card's is its user's, whose access the read checks. */
+function lineOf(lookup: ReferenceLookup): CardLine {
+  const id =
+    lookup.kind === 'number'
+      ? `number:${Buffer.from(lookup.numberHash).toString('base64')}`
+      : `saved:${lookup.publicId}:${lookup.userId}`;
+  return { id, lookup };
 }
 
 /**
@@ -132,53 +149,65 @@ function streakToClear(lookup: ReferenceLookup, tx: CardTransaction): Uint8Array
 /** The first round trip judges the caller; decideAndCommit does the rest. */
 async function inTwoRoundTrips<R>(
   ctx: AppContext,
-  request: IdempotentRequest,
+  lookup: ReferenceLookup,
+  fingerprint: RequestFingerprint,
+  key: ScopedKey | null,
   reference: CardReference,
   decide: Decide<R>,
 ): Promise<R | typeof UNIT_OF_WORK> {
-  const lookup = lookupOf(ctx, reference);
   return ctx.cardPath.run(lookup, async (tx) => {
     // Read after the lock was granted, as settleLocked does: no decision predates a change already made.
     const now = ctx.clock.now();
     const card = await admit(ctx, reference, lookup, tx, now);
     if (card === UNIT_OF_WORK) return UNIT_OF_WORK;
-    return decideAndCommit(ctx, tx, request, now, streakToClear(lookup, tx), (entryId) => decide(card, now, entryId));
+    return decideAndCommit(ctx, tx, fingerprint, key, now, streakToClear(lookup, tx), (entryId) =>
+      decide(card, now, entryId),
+    );
   });
 }
 
-/** A refund's rule, against the locked redemption, what was given back of it, and its locked card. */
-export type DecideRefund<R> = (
-  redemption: StoredLedgerEntry,
-  givenBackMinor: Minor,
-  card: GiftCard,
-  now: Date,
-  entryId: string,
-) => Posted<R>;
-
 /**
- * A refund of a redemption, in two round trips when the redeemed card still holds its money and
- * has nothing to settle; otherwise (a card that passed its balance on, an unknown entry, lapsed
- * holds) `general`, the unit of work's path.
+ * A refund of a redemption: in the line of the redeemed card when this process made the
+ * redemption, else by itself; by itself in two round trips when the redeemed card still holds
+ * its money and has nothing to settle, otherwise (a card that passed its balance on, an unknown
+ * entry, lapsed holds) `general`, the unit of work's path.
  */
-export async function refundRedemption<R>(
+export function refundRedemption<R>(
   ctx: AppContext,
   request: IdempotentRequest,
   entryPublicId: string,
   decide: DecideRefund<R>,
   general: () => Promise<R>,
 ): Promise<R> {
-  const fast = await ctx.cardPath.run({ kind: 'redemption', entryPublicId }, async (tx) => {
+  const fingerprint = fingerprintOf(ctx, request);
+  const key: ScopedKey | null = request.key === null ? null : { scope: currentKeyScope(), key: request.key };
+  const alone = async (): Promise<R> => {
+    const fast = await refundInTwoRoundTrips(ctx, fingerprint, key, entryPublicId, decide);
+    return fast !== UNIT_OF_WORK ? fast : general();
+  };
+  const line = ctx.cardLines.lineOfRedemption(entryPublicId);
+  if (line === undefined || key === null) return alone();
+  return ctx.cardLines.run(ctx, line, { kind: 'refund', request, key, fingerprint, entryPublicId, decide }, alone);
+}
+
+function refundInTwoRoundTrips<R>(
+  ctx: AppContext,
+  fingerprint: RequestFingerprint,
+  key: ScopedKey | null,
+  entryPublicId: string,
+  decide: DecideRefund<R>,
+): Promise<R | typeof UNIT_OF_WORK> {
+  return ctx.cardPath.run({ kind: 'redemption', entryPublicId }, async (tx) => {
     const { redemption, card } = tx.read;
     const now = ctx.clock.now();
     if (redemption === null || card === null || card.successorCardId !== null || hasLapsedHolds(card, now)) {
       await tx.rollback(null);
       return UNIT_OF_WORK;
     }
-    return decideAndCommit(ctx, tx, request, now, null, (entryId) =>
+    return decideAndCommit(ctx, tx, fingerprint, key, now, null, (entryId) =>
       decide(redemption.entry, redemption.givenBackMinor, card, now, entryId),
     );
   });
-  return fast !== UNIT_OF_WORK ? fast : general();
 }
 
 /**
@@ -191,13 +220,12 @@ export async function refundRedemption<R>(
 async function decideAndCommit<R>(
   ctx: AppContext,
   tx: CardTransaction,
-  request: IdempotentRequest,
+  fingerprint: RequestFingerprint,
+  key: ScopedKey | null,
   now: Date,
   clearFailuresOf: Uint8Array | null,
   decide: (entryId: string) => Posted<R>,
 ): Promise<R> {
-  const key: ScopedKey | null = request.key === null ? null : { scope: currentKeyScope(), key: request.key };
-  const fingerprint = fingerprintOf(ctx, request);
   const entryId = randomUUID();
   let posted: Posted<R>;
   try {
@@ -209,36 +237,11 @@ async function decideAndCommit<R>(
     throw error;
   }
   const operationId = randomUUID();
-  const entry: LedgerEntry = {
-    publicId: entryId,
-    cardId: posted.card.id,
-    operationId,
-    type: posted.type,
-    amountMinor: posted.amountMinor,
-    balanceAfterMinor: posted.card.balanceMinor,
-    availableAfterMinor: availableMinor(posted.card),
-    currency: posted.card.currency,
-    externalRef: posted.externalRef,
-    refundOfEntryId: posted.refundOfEntryId ?? null,
-    holdId: null,
-    reversesEntryId: null,
-    createdAt: now,
-  };
+  const entry = entryOf(posted, entryId, operationId, now);
   const write: CardWrite = {
-    record:
-      key === null
-        ? null
-        : {
-            key,
-            rpc: request.operation,
-            fingerprint: fingerprint.current,
-            operationId,
-            now,
-            expiresAt: new Date(now.getTime() + ctx.limits.idempotencyRetentionMs),
-            reply: sealReply(ctx, posted.reply),
-          },
+    records: key === null ? [] : [recordOf(ctx, key, fingerprint, operationId, now, posted.reply)],
     card: posted.card,
-    entry,
+    entries: [entry],
     events: [balanceChanged(posted.card, entry)],
     clearFailuresOf,
     now,

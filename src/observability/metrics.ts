@@ -163,6 +163,18 @@ export class ServiceMetrics implements OperationTelemetry {
     });
   }
 
+  /** Calls waiting in a card's line behind the transaction in flight on it (they go in its next batch). */
+  watchCardLines(waiting: () => number): void {
+    new Gauge({
+      name: 'giftcard_card_line_waiting_calls',
+      help: 'Calls waiting for the transaction in flight on their card, to be applied together in its next one.',
+      registers: [this.registry],
+      collect() {
+        this.set(waiting());
+      },
+    });
+  }
+
   /**
    * Outbox gauges, registered only when events are on (no series that can only read zero): returns
    * what each lag measurement is handed to. The age is taken at scrape time, so it keeps growing

@@ -1,7 +1,11 @@
 import type { Pool, PoolConnection } from 'mysql2';
 import {
   FundingReferenceUsed,
+  NO_BATCH_READ,
   RecordFormat,
+  scopedKeyId,
+  type BatchRead,
+  type BatchReads,
   type CardLookup,
   type CardPath,
   type CardTransaction,
@@ -9,6 +13,7 @@ import {
   type IdempotencyRecord,
   type KeyTaken,
   type LockedCardRead,
+  type LockedRedemption,
   type ScopedKey,
 } from '../application/ports';
 import { NO_PASSCODE_FAILURES, type PasscodeFailures } from '../domain/passcode-lockout';
@@ -20,7 +25,8 @@ import {
   ENTRY_COLUMNS,
   entryFromRow,
   FUNDING_REFERENCE_KEY,
-  LEDGER_APPEND,
+  LEDGER_INSERT_INTO,
+  LEDGER_ROW,
   ledgerAppendValues,
   type LedgerEntryRow,
 } from './ledger.repository';
@@ -56,10 +62,11 @@ const LOCK_SAVED = `START TRANSACTION; SELECT ${CARD_COLUMNS} FROM gift_card WHE
 /** The key's record is written whole, reply included: its primary key is what refuses a replay. */
 const RECORD_INSERT =
   'INSERT INTO idempotency_record (caller, idempotency_key, record_format, rpc, fingerprint, operation_id, ' +
-  'sealed_response, sealed_secrets, secrets_expire_at, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'sealed_response, sealed_secrets, secrets_expire_at, created_at, expires_at) VALUES ';
 const OUTBOX_ROW = '(?, ?, ?, ?, ?)';
 const OUTBOX_INSERT = 'INSERT INTO event_outbox (event_id, card_id, event_type, payload, created_at) VALUES ';
 const RECORD_FIND = `SELECT ${RECORD_COLUMNS} FROM idempotency_record WHERE caller = ? AND idempotency_key = ?`;
+const RECORD_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 export interface CardPathOptions extends AttemptPolicy {
   readonly lockWaitTimeoutSeconds: number;
@@ -106,8 +113,8 @@ export class MysqlCardPath implements CardPath {
     this.sessionSetup = `${SESSION_SETUP}${options.lockWaitTimeoutSeconds.toFixed(0)}; `;
   }
 
-  run<T>(lookup: CardLookup, work: (tx: CardTransaction) => Promise<T>): Promise<T> {
-    return runAttempts(this.options, (attempt) => this.runOnce(lookup, work, attempt));
+  run<T>(lookup: CardLookup, work: (tx: CardTransaction) => Promise<T>, batch?: BatchReads): Promise<T> {
+    return runAttempts(this.options, (attempt) => this.runOnce(lookup, work, attempt, batch));
   }
 
   close(): Promise<void> {
@@ -123,13 +130,15 @@ export class MysqlCardPath implements CardPath {
     lookup: CardLookup,
     work: (tx: CardTransaction) => Promise<T>,
     attempt: Attempt,
+    batch: BatchReads | undefined,
   ): Promise<T> {
     const connection = await acquire(this.pool);
     let open = false;
     try {
       attempt.connected(connection);
       open = true;
-      const read = await this.lock(connection, lookup);
+      const read =
+        batch === undefined ? await this.lock(connection, lookup) : await this.lockBatch(connection, lookup, batch);
       const tx = new OpenCardTransaction(this, connection, attempt, read, () => {
         open = false;
       });
@@ -165,6 +174,7 @@ export class MysqlCardPath implements CardPath {
         failures: failuresFromRow(failures[0]),
         hasAccess: true,
         redemption: null,
+        batch: NO_BATCH_READ,
       };
     }
     if (lookup.kind === 'redemption') {
@@ -184,6 +194,7 @@ export class MysqlCardPath implements CardPath {
         hasAccess: true,
         redemption:
           entry === undefined ? null : { entry: entryFromRow(entry), givenBackMinor: BigInt(sums[0]?.total ?? 0) },
+        batch: NO_BATCH_READ,
       };
     }
     const results = await this.roundTrip(connection, setup + LOCK_SAVED, [
@@ -200,7 +211,97 @@ export class MysqlCardPath implements CardPath {
       // The column's collation may fold case; the user must match exactly.
       hasAccess: access.some((row) => row.user_id === lookup.userId),
       redemption: null,
+      batch: NO_BATCH_READ,
     };
+  }
+
+  /**
+   * A batch's first round trip: its refunds' redemptions locked first (in id order, as a single
+   * refund locks its one before the card), then the card as one operation locks it, then what
+   * was given back of each redemption and the records its keys already have, read under the lock.
+   */
+  private async lockBatch(connection: PoolConnection, lookup: CardLookup, batch: BatchReads): Promise<LockedCardRead> {
+    if (lookup.kind === 'redemption') throw new Error('a batch names its card by number or as a saved card');
+    const setup = this.prepared.has(connection) ? '' : this.sessionSetup;
+    const statements: string[] = ['START TRANSACTION'];
+    const values: unknown[] = [];
+    const { redemptions, keys } = batch;
+    const entryIds = redemptions.map(() => '?').join(', ');
+    if (redemptions.length > 0) {
+      statements.push(`SELECT id FROM ledger_entry WHERE public_id IN (${entryIds}) ORDER BY id FOR UPDATE`);
+      values.push(...redemptions);
+    }
+    let cardResults: number;
+    if (lookup.kind === 'number') {
+      const hash = Buffer.from(lookup.numberHash);
+      statements.push(`SELECT ${CARD_COLUMNS} FROM gift_card WHERE number_hash = ? FOR UPDATE`, FAILURES_FIND);
+      values.push(hash, hash);
+      cardResults = 2;
+    } else {
+      statements.push(
+        `SELECT ${CARD_COLUMNS} FROM gift_card WHERE public_id = ? FOR UPDATE`,
+        'SELECT a.user_id FROM card_access a JOIN gift_card g ON g.id = a.card_id WHERE g.public_id = ? AND a.user_id = ?',
+      );
+      values.push(lookup.publicId, lookup.publicId, lookup.userId);
+      cardResults = 2;
+    }
+    if (redemptions.length > 0) {
+      statements.push(
+        `SELECT ${ENTRY_COLUMNS} FROM ledger_entry WHERE public_id IN (${entryIds})`,
+        'SELECT r.public_id, (SELECT COALESCE(SUM(g.amount_minor), 0) FROM ledger_entry g ' +
+          "WHERE (g.refund_of_entry_id = r.id AND g.entry_type = 'REFUND') OR g.reverses_entry_id = r.id) AS total " +
+          `FROM ledger_entry r WHERE r.public_id IN (${entryIds})`,
+      );
+      values.push(...redemptions, ...redemptions);
+    }
+    if (keys.length > 0) {
+      statements.push(
+        `SELECT caller, idempotency_key, ${RECORD_COLUMNS} FROM idempotency_record WHERE ` +
+          keys.map(() => '(caller = ? AND idempotency_key = ?)').join(' OR '),
+      );
+      for (const key of keys) values.push(key.scope, key.key);
+    }
+    const asked = cardResults + (redemptions.length > 0 ? 2 : 0) + (keys.length > 0 ? 1 : 0);
+    const results = lastResults(await this.roundTrip(connection, setup + statements.join('; '), values), asked);
+    this.prepared.add(connection);
+    const [cards, second] = results as [GiftCardRow[], unknown[]];
+    const card = cards[0];
+    const read: Omit<LockedCardRead, 'batch'> =
+      lookup.kind === 'number'
+        ? {
+            card: card === undefined ? null : fromRow(card),
+            failures: failuresFromRow((second as PasscodeFailureRow[])[0]),
+            hasAccess: true,
+            redemption: null,
+          }
+        : {
+            card: card === undefined ? null : fromRow(card),
+            failures: NO_PASSCODE_FAILURES,
+            hasAccess: (second as { user_id: string }[]).some((row) => row.user_id === lookup.userId),
+            redemption: null,
+          };
+    let next = cardResults;
+    const lockedRedemptions = new Map<string, LockedRedemption>();
+    if (redemptions.length > 0) {
+      const entries = results[next++] as LedgerEntryRow[];
+      const sums = results[next++] as { public_id: string; total: string | number }[];
+      const given = new Map(sums.map((row) => [row.public_id, BigInt(row.total)]));
+      for (const row of entries) {
+        lockedRedemptions.set(row.public_id, {
+          entry: entryFromRow(row),
+          givenBackMinor: given.get(row.public_id) ?? 0n,
+        });
+      }
+    }
+    const records = new Map<string, IdempotencyRecord>();
+    if (keys.length > 0) {
+      for (const row of results[next] as (IdempotencyRow & { caller: string; idempotency_key: string })[]) {
+        const record = toRecord(row);
+        if (record !== null) records.set(scopedKeyId({ scope: row.caller, key: row.idempotency_key }), record);
+      }
+    }
+    const batchRead: BatchRead = { records, redemptions: lockedRedemptions };
+    return { ...read, batch: batchRead };
   }
 }
 
@@ -220,13 +321,22 @@ class OpenCardTransaction implements CardTransaction {
       await this.path.roundTrip(this.connection, sql, values);
     } catch (error) {
       // The server stopped at the failed statement; the transaction is still open.
-      if (mysqlErrno(error) !== MySqlErrno.DUPLICATE_KEY || write.record === null) throw error;
+      const [record] = write.records;
+      if (mysqlErrno(error) !== MySqlErrno.DUPLICATE_KEY || record === undefined) throw error;
       if (isDuplicateKey(error, FUNDING_REFERENCE_KEY)) throw new FundingReferenceUsed();
-      return { taken: await this.rollback(write.record.key) };
+      return { taken: await this.rollback(record.key) };
     }
     this.ended();
     if (write.events.length > 0 && this.path.events !== undefined) this.path.events.committed();
     return 'committed';
+  }
+
+  async commitBatch(write: CardWrite): Promise<void> {
+    const { sql, values } = writeStatements(write, this.path.events?.encode);
+    this.attempt.phase = 'committing';
+    await this.path.roundTrip(this.connection, sql, values);
+    this.ended();
+    if (write.events.length > 0 && this.path.events !== undefined) this.path.events.committed();
   }
 
   async commitRead(clearFailuresOf: Uint8Array | null): Promise<void> {
@@ -275,26 +385,28 @@ class OpenCardTransaction implements CardTransaction {
   }
 }
 
-/** The second round trip: the key's record first, so a replay changes nothing, then the change and COMMIT. */
+/** The second round trip: the keys' records first, so a replay changes nothing, then the change and COMMIT. */
 function writeStatements(write: CardWrite, encode: EventEncoder | undefined): { sql: string; values: unknown[] } {
   const statements: string[] = [];
   const values: unknown[] = [];
-  const { record } = write;
-  if (record !== null) {
-    statements.push(RECORD_INSERT);
-    values.push(
-      record.key.scope,
-      record.key.key,
-      RecordFormat.CURRENT,
-      record.rpc,
-      Buffer.from(record.fingerprint),
-      record.operationId,
-      Buffer.from(record.reply.sealedReply),
-      record.reply.sealedSecrets === null ? null : Buffer.from(record.reply.sealedSecrets),
-      record.reply.secretsExpireAt,
-      record.now,
-      record.expiresAt,
-    );
+  const { records, entries } = write;
+  if (records.length > 0) {
+    statements.push(RECORD_INSERT + records.map(() => RECORD_ROW).join(', '));
+    for (const record of records) {
+      values.push(
+        record.key.scope,
+        record.key.key,
+        RecordFormat.CURRENT,
+        record.rpc,
+        Buffer.from(record.fingerprint),
+        record.operationId,
+        Buffer.from(record.reply.sealedReply),
+        record.reply.sealedSecrets === null ? null : Buffer.from(record.reply.sealedSecrets),
+        record.reply.secretsExpireAt,
+        record.now,
+        record.expiresAt,
+      );
+    }
   }
   if (write.clearFailuresOf !== null) {
     statements.push(FAILURES_CLEAR);
@@ -302,8 +414,8 @@ function writeStatements(write: CardWrite, encode: EventEncoder | undefined): { 
   }
   statements.push(CARD_SAVE);
   values.push(...cardSaveValues(write.card, write.now));
-  statements.push(LEDGER_APPEND);
-  values.push(...ledgerAppendValues(write.entry));
+  statements.push(LEDGER_INSERT_INTO + entries.map(() => LEDGER_ROW).join(', '));
+  for (const entry of entries) values.push(...ledgerAppendValues(entry));
   if (encode !== undefined && write.events.length > 0) {
     statements.push(OUTBOX_INSERT + write.events.map(() => OUTBOX_ROW).join(', '));
     for (const event of write.events) {

@@ -28,9 +28,12 @@ function toDomain(row: LedgerEntryEntity): StoredLedgerEntry {
   };
 }
 
-export const LEDGER_APPEND = `INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor,
+/** The insert without its rows, for several entries in one statement; LEDGER_ROW is one entry's. */
+export const LEDGER_INSERT_INTO = `INSERT INTO ledger_entry (public_id, card_id, operation_id, entry_type, amount_minor, balance_after_minor,
            available_after_minor, currency, external_ref, refund_of_entry_id, hold_id, reverses_entry_id, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+           VALUES `;
+export const LEDGER_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+export const LEDGER_APPEND = LEDGER_INSERT_INTO + LEDGER_ROW;
 
 export function ledgerAppendValues(entry: LedgerEntry): unknown[] {
   return [
