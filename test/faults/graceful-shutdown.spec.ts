@@ -41,9 +41,21 @@ afterEach(async () => {
   await assertLedgerInvariants(db);
 });
 
-async function holdRowLock(giftCardId: string): Promise<void> {
+/**
+ * Holds the cards' row locks, so a call on each waits inside the database, where the test can
+ * count it. One call per card: a second on the same card would wait in its line in the service.
+ */
+async function holdRowLocks(cards: readonly { giftCardId: string }[]): Promise<void> {
   await locker.query('BEGIN');
-  await locker.query('SELECT id FROM gift_card WHERE public_id = ? FOR UPDATE', [giftCardId]);
+  await locker.query('SELECT id FROM gift_card WHERE public_id IN (?) FOR UPDATE', [
+    cards.map((card) => card.giftCardId),
+  ]);
+}
+
+async function entryCountOfAll(cards: readonly { giftCardId: string }[]): Promise<number> {
+  let count = 0;
+  for (const card of cards) count += await entryCountOf(db, card.giftCardId);
+  return count;
 }
 
 async function waitForLog(pattern: RegExp, from: number): Promise<void> {
@@ -63,9 +75,9 @@ const redeemOf = (card: { cardNumber: string; passcode: string }) => ({
 
 describe('SIGTERM under load', () => {
   it('drains the calls in flight: each is answered and applied, then the process exits 0', async () => {
-    const card = await issueCard(api, { amount: 1_000n });
-    await holdRowLock(card.giftCardId);
-    const calls = Array.from({ length: 5 }, () => settle(api.redeem(redeemOf(card), { deadlineMs: CALL_DEADLINE_MS })));
+    const cards = await Promise.all(Array.from({ length: 5 }, () => issueCard(api, { amount: 1_000n })));
+    await holdRowLocks(cards);
+    const calls = cards.map((card) => settle(api.redeem(redeemOf(card), { deadlineMs: CALL_DEADLINE_MS })));
     await waitForLockWaits(db, testDatabaseName(), 5);
     const logged = sut.logs.text().length;
     const stopped = sut.stopWith('SIGTERM');
@@ -74,16 +86,16 @@ describe('SIGTERM under load', () => {
     const outcomes = await Promise.all(calls);
     expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, true, true]);
     expect(await stopped).toMatchObject({ code: 0, signal: null });
-    expect(await entryCountOf(db, card.giftCardId)).toBe(6);
+    expect(await entryCountOfAll(cards)).toBe(10);
   });
 
   it('exits once the grace period is over even while calls stay blocked; a retry applies each once', async () => {
     await sut.stopWith('SIGTERM');
     const graceMs = 1_500;
     await sut.restart({ SHUTDOWN_GRACE_MS: String(graceMs) });
-    const card = await issueCard(api, { amount: 1_000n });
-    await holdRowLock(card.giftCardId);
-    const requests = [redeemOf(card), redeemOf(card)];
+    const cards = [await issueCard(api, { amount: 1_000n }), await issueCard(api, { amount: 1_000n })];
+    await holdRowLocks(cards);
+    const requests = cards.map(redeemOf);
     const calls = requests.map((request) => settle(api.redeem(request, { deadlineMs: CALL_DEADLINE_MS })));
     await waitForLockWaits(db, testDatabaseName(), 2);
     // Grace, plus the bounded pool close, plus a wide margin for a loaded machine.
@@ -97,7 +109,7 @@ describe('SIGTERM under load', () => {
     await locker.query('ROLLBACK');
     await sut.restart();
     for (const request of requests) await api.redeem(request);
-    expect(await entryCountOf(db, card.giftCardId)).toBe(3);
+    expect(await entryCountOfAll(cards)).toBe(4);
   });
 
   it('ends health Watch streams on SIGTERM, so a watcher cannot hold the drain for the grace period', async () => {

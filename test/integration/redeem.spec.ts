@@ -173,10 +173,13 @@ describe('Redeem', () => {
     const idempotencyKey = newKey();
     // Both find the key unused and queue on the card's lock; the second to get it finds the key
     // taken by the first's commit and must judge its own request against the winner's record.
-    const outcomes = await startedTogetherOnCardLock(card.giftCardId, () =>
-      [100n, 200n].map((amount) =>
-        settle(svc.api.redeem({ idempotencyKey, ...credentialsOf(card), amount, currency: 'USD' })),
-      ),
+    const outcomes = await startedTogetherOnCardLock(
+      card.giftCardId,
+      () => svc.service.app.cardLines.waiting(),
+      () =>
+        [100n, 200n].map((amount) =>
+          settle(svc.api.redeem({ idempotencyKey, ...credentialsOf(card), amount, currency: 'USD' })),
+        ),
     );
     const answers = outcomes.map((o) => (o.ok ? o.value.redeemedAmount : o.error.reason));
     // Whichever call got the lock first redeemed its own amount; the other was refused.

@@ -199,7 +199,11 @@ describe('ReissueCredentials racing a redemption with the old credentials', () =
         );
       const [redeemed, reissued] =
         round % 2 === 0
-          ? await startedTogetherOnCardLock<Outcome>(card.giftCardId, () => [redeem(), reissue()])
+          ? await startedTogetherOnCardLock<Outcome>(
+              card.giftCardId,
+              () => svc.service.app.cardLines.waiting(),
+              () => [redeem(), reissue()],
+            )
           : await Promise.all([reissue(), redeem()]).then(([second, first]) => [first, second]);
       if (!reissued?.ok) throw new Error(`the reissue failed: ${JSON.stringify(reissued)}`);
       const fresh = reissued.value as { cardNumber: string; passcode: string };

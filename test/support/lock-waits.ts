@@ -27,17 +27,27 @@ export async function waitForLockWaits(db: Connection, database: string, count: 
 
 /**
  * Starts calls on one card while another session holds its row lock, and lets them go only once
- * all of them wait for it: each call has done everything it does before its first row lock (an
- * idempotency key's first lookup, for one) before any of them can commit. The calls must settle
- * rather than reject (see `settle`).
+ * all of them are in flight: the first inside the database, waiting for the lock, and the others
+ * waiting in the card's line in the service (`linesWaiting`, read off the service in this
+ * process) or inside the database too. Each call has done everything it does before its card's
+ * turn before any of them can commit. The calls must settle rather than reject (see `settle`).
  */
-export async function startedTogetherOnCardLock<T>(giftCardId: string, start: () => Promise<T>[]): Promise<T[]> {
+export async function startedTogetherOnCardLock<T>(
+  giftCardId: string,
+  linesWaiting: () => number,
+  start: () => Promise<T>[],
+): Promise<T[]> {
   const locker = await rawConnection();
   try {
     await locker.query('BEGIN');
     await locker.query('SELECT id FROM gift_card WHERE public_id = ? FOR UPDATE', [giftCardId]);
     const calls = start();
-    await waitForLockWaits(locker, testDatabaseName(), calls.length);
+    const database = testDatabaseName();
+    const giveUpAt = Date.now() + 30_000;
+    while ((await lockingReadCount(locker, database)) + linesWaiting() < calls.length) {
+      if (Date.now() > giveUpAt) throw new Error(`never saw ${calls.length} calls in flight on the card`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
     await locker.query('ROLLBACK');
     return await Promise.all(calls);
   } finally {
