@@ -41,7 +41,7 @@ export const reload: WorkloadOperation = {
   name: 'Reload',
   weight: 3,
   plan: (world, rng, key) => {
-    const card = rng.pick(world.cards);
+    const card = world.fixedCard(rng);
     const amount = rng.amount(1n, 3_000n);
     const request = {
       idempotencyKey: key,
@@ -72,7 +72,7 @@ export const redeem: WorkloadOperation = {
   plan: (world, rng, key) => {
     const named = world.sparesByCredentials();
     const spare = named.length > 0 && rng.chance(0.2) ? rng.pick(named) : null;
-    const fixed = rng.pick(world.cards);
+    const fixed = world.fixedCard(rng);
     const giftCardId = spare?.giftCardId ?? fixed.giftCardId;
     const request = {
       idempotencyKey: key,
@@ -145,7 +145,7 @@ export const balanceInquiry: WorkloadOperation = {
   name: 'BalanceInquiry',
   weight: 2,
   plan: (world, rng) => {
-    const request = nameCard(rng.pick(world.cards), rng);
+    const request = nameCard(world.fixedCard(rng), rng);
     return planned({
       operation: 'BalanceInquiry',
       key: null,

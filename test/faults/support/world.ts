@@ -1,4 +1,5 @@
 import type { OperationType } from '../../../gen/giftcard/v1/reversal';
+import type { Rng } from './random';
 
 /** A card of the workload's fixed set, named either way a caller may name it (SPEC §2). */
 export interface WorkloadCard {
@@ -90,6 +91,15 @@ export class WorkloadWorld {
       ownerUserId,
       credentialsLive: true,
     });
+  }
+
+  /**
+   * A fixed card for a call on one card: the first one, the hot card, half of the time, so that
+   * calls on it arrive while another is in flight and go in its batches (issue 12).
+   */
+  fixedCard(rng: Rng): WorkloadCard {
+    const hot = this.cards[0];
+    return hot !== undefined && rng.chance(0.5) ? hot : rng.pick(this.cards);
   }
 
   /** The spares a caller can still name by number and passcode. */
