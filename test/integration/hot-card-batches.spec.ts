@@ -61,6 +61,8 @@ interface RedemptionModel {
 class CardModel {
   readonly keys = new Map<string, { signature: string; told: Told }>();
   readonly redemptions = new Map<string, RedemptionModel>();
+  /** Funding references of reloads that went through: a purchase funds once. */
+  readonly purchases = new Set<string>();
 
   constructor(
     public balance: bigint,
@@ -132,6 +134,8 @@ function reloadArrival(card: Card, key: string, amount: bigint, purchase: string
     send: () => answer(svc.api.reload(request), ({ balance }) => ({ balance })),
     model: (state) => {
       if (state.balance + amount > state.maxBalance) return refused('BALANCE_LIMIT_EXCEEDED');
+      if (state.purchases.has(purchase)) return refused('SOURCE_TRANSACTION_USED');
+      state.purchases.add(purchase);
       state.balance += amount;
       return told({ balance: state.balance });
     },
@@ -256,6 +260,7 @@ describe('Hot-card batches', () => {
         before.push(arrival);
       }
       const arrivals: Arrival[] = [];
+      const purchases: string[] = [];
       const count = rng.int(2, MAX_ARRIVALS);
       while (arrivals.length < count) {
         const earlier = [...before, ...arrivals].filter((arrival) => arrival.keyed !== null);
@@ -263,7 +268,11 @@ describe('Hot-card batches', () => {
         if (roll < 0.3) {
           arrivals.push(redeemArrival(card, newKey(), rng.amount(1n, 2_500n), rng.chance(0.3)));
         } else if (roll < 0.45) {
-          arrivals.push(reloadArrival(card, newKey(), rng.amount(1n, 2_000n), newPurchase()));
+          // Now and then a purchase an earlier reload used: its batch fails at the funding
+          // reference's unique key, and every call of it runs by itself instead.
+          const used = purchases.length > 0 && rng.chance(0.1) ? rng.pick(purchases) : newPurchase();
+          purchases.push(used);
+          arrivals.push(reloadArrival(card, newKey(), rng.amount(1n, 2_000n), used));
         } else if (roll < 0.6 && redemptionIds.length > 0) {
           arrivals.push(refundArrival(rng.pick(redemptionIds), newKey(), rng.amount(1n, 500n)));
         } else if (roll < 0.72) {
