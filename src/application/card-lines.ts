@@ -6,8 +6,11 @@ import type { AppContext } from './ports';
 
 /** What an operation adds to its batch's statements besides what it names: record, entry, event. */
 const FIXED_OPERATION_BYTES = 2_048;
-/** Redemptions remembered by the line of their card, so that their refunds join it; the oldest go first. */
-const REMEMBERED_REDEMPTIONS = 100_000;
+/**
+ * Redemptions remembered by the line of their card, so that their refunds join it while the card
+ * is busy; the oldest go first. A refund of a forgotten one runs by itself, as before coalescing.
+ */
+const REMEMBERED_REDEMPTIONS = 10_000;
 
 /**
  * The lines of the cards this process is working on (issue 12's hot-card coalescing). With a
