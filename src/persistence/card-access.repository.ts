@@ -12,6 +12,10 @@ import { GiftCardEntity } from './entities/gift-card.entity';
 import { toDomain as giftCardToDomain } from './gift-card.repository';
 import { isDuplicateKey } from './mysql-errors';
 
+/** Whether a user may use a card named by its public id (values: public id, user id). */
+export const USER_ACCESS_FIND =
+  'SELECT a.user_id FROM card_access a JOIN gift_card g ON g.id = a.card_id WHERE g.public_id = ? AND a.user_id = ?';
+
 const ONE_OWNER_KEY = 'uq_card_access_one_owner';
 const ONE_PREFERRED_KEY = 'uq_card_access_one_preferred';
 

@@ -3,8 +3,6 @@ import {
   FundingReferenceUsed,
   NO_BATCH_READ,
   RecordFormat,
-  scopedKeyId,
-  type BatchRead,
   type BatchReads,
   type CardLookup,
   type CardPath,
@@ -13,13 +11,22 @@ import {
   type IdempotencyRecord,
   type KeyTaken,
   type LockedCardRead,
-  type LockedRedemption,
   type ScopedKey,
 } from '../application/ports';
 import { NO_PASSCODE_FAILURES, type PasscodeFailures } from '../domain/passcode-lockout';
 import { runAttempts, type Attempt, type AttemptPolicy } from './attempts';
+import { batchLockStatements, readBatch } from './card-batch-read';
 import type { EventEncoder } from './event-outbox.repository';
-import { CARD_COLUMNS, CARD_SAVE, cardSaveValues, fromRow, type GiftCardRow } from './gift-card.repository';
+import { USER_ACCESS_FIND } from './card-access.repository';
+import {
+  CARD_COLUMNS,
+  CARD_LOCK_BY_NUMBER_HASH,
+  CARD_LOCK_BY_PUBLIC_ID,
+  CARD_SAVE,
+  cardSaveValues,
+  fromRow,
+  type GiftCardRow,
+} from './gift-card.repository';
 import { RECORD_COLUMNS, toRecord, type IdempotencyRow } from './idempotency.repository';
 import {
   ENTRY_COLUMNS,
@@ -47,7 +54,7 @@ import {
  * bench/sql-workload.ts sends the same, and bench/sql-drift-check.ts checks that it does.
  */
 const SESSION_SETUP = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION innodb_lock_wait_timeout = ';
-const LOCK_BY_NUMBER_HASH = `START TRANSACTION; SELECT ${CARD_COLUMNS} FROM gift_card WHERE number_hash = ? FOR UPDATE; ${FAILURES_FIND}`;
+const LOCK_BY_NUMBER_HASH = `START TRANSACTION; ${CARD_LOCK_BY_NUMBER_HASH}; ${FAILURES_FIND}`;
 /*
  * Refunds serialize on the redemption's entry, then lock the card it was taken from, as the unit
  * of work's path does; a card that passed its money on is followed there, on that path.
@@ -58,7 +65,7 @@ const LOCK_REDEMPTION =
   "WHERE (refund_of_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?) AND entry_type = 'REFUND') " +
   'OR reverses_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?); ' +
   `SELECT ${CARD_COLUMNS} FROM gift_card WHERE id = (SELECT card_id FROM ledger_entry WHERE public_id = ?) FOR UPDATE`;
-const LOCK_SAVED = `START TRANSACTION; SELECT ${CARD_COLUMNS} FROM gift_card WHERE public_id = ? FOR UPDATE; SELECT a.user_id FROM card_access a JOIN gift_card g ON g.id = a.card_id WHERE g.public_id = ? AND a.user_id = ?`;
+const LOCK_SAVED = `START TRANSACTION; ${CARD_LOCK_BY_PUBLIC_ID}; ${USER_ACCESS_FIND}`;
 /** The key's record is written whole, reply included: its primary key is what refuses a replay. */
 const RECORD_INSERT =
   'INSERT INTO idempotency_record (caller, idempotency_key, record_format, rpc, fingerprint, operation_id, ' +
@@ -215,93 +222,14 @@ export class MysqlCardPath implements CardPath {
     };
   }
 
-  /**
-   * A batch's first round trip: its refunds' redemptions locked first (in id order, as a single
-   * refund locks its one before the card), then the card as one operation locks it, then what
-   * was given back of each redemption and the records its keys already have, read under the lock.
-   */
+  /** A batch's first round trip (card-batch-read.ts): the card's lock, and what its calls read under it. */
   private async lockBatch(connection: PoolConnection, lookup: CardLookup, batch: BatchReads): Promise<LockedCardRead> {
     if (lookup.kind === 'redemption') throw new Error('a batch names its card by number or as a saved card');
     const setup = this.prepared.has(connection) ? '' : this.sessionSetup;
-    const statements: string[] = ['START TRANSACTION'];
-    const values: unknown[] = [];
-    const { redemptions, keys } = batch;
-    const entryIds = redemptions.map(() => '?').join(', ');
-    if (redemptions.length > 0) {
-      statements.push(`SELECT id FROM ledger_entry WHERE public_id IN (${entryIds}) ORDER BY id FOR UPDATE`);
-      values.push(...redemptions);
-    }
-    let cardResults: number;
-    if (lookup.kind === 'number') {
-      const hash = Buffer.from(lookup.numberHash);
-      statements.push(`SELECT ${CARD_COLUMNS} FROM gift_card WHERE number_hash = ? FOR UPDATE`, FAILURES_FIND);
-      values.push(hash, hash);
-      cardResults = 2;
-    } else {
-      statements.push(
-        `SELECT ${CARD_COLUMNS} FROM gift_card WHERE public_id = ? FOR UPDATE`,
-        'SELECT a.user_id FROM card_access a JOIN gift_card g ON g.id = a.card_id WHERE g.public_id = ? AND a.user_id = ?',
-      );
-      values.push(lookup.publicId, lookup.publicId, lookup.userId);
-      cardResults = 2;
-    }
-    if (redemptions.length > 0) {
-      statements.push(
-        `SELECT ${ENTRY_COLUMNS} FROM ledger_entry WHERE public_id IN (${entryIds})`,
-        'SELECT r.public_id, (SELECT COALESCE(SUM(g.amount_minor), 0) FROM ledger_entry g ' +
-          "WHERE (g.refund_of_entry_id = r.id AND g.entry_type = 'REFUND') OR g.reverses_entry_id = r.id) AS total " +
-          `FROM ledger_entry r WHERE r.public_id IN (${entryIds})`,
-      );
-      values.push(...redemptions, ...redemptions);
-    }
-    if (keys.length > 0) {
-      statements.push(
-        `SELECT caller, idempotency_key, ${RECORD_COLUMNS} FROM idempotency_record WHERE ` +
-          keys.map(() => '(caller = ? AND idempotency_key = ?)').join(' OR '),
-      );
-      for (const key of keys) values.push(key.scope, key.key);
-    }
-    const asked = cardResults + (redemptions.length > 0 ? 2 : 0) + (keys.length > 0 ? 1 : 0);
-    const results = lastResults(await this.roundTrip(connection, setup + statements.join('; '), values), asked);
+    const { sql, values, results } = batchLockStatements(lookup, batch);
+    const replies = await this.roundTrip(connection, setup + sql, values);
     this.prepared.add(connection);
-    const [cards, second] = results as [GiftCardRow[], unknown[]];
-    const card = cards[0];
-    const read: Omit<LockedCardRead, 'batch'> =
-      lookup.kind === 'number'
-        ? {
-            card: card === undefined ? null : fromRow(card),
-            failures: failuresFromRow((second as PasscodeFailureRow[])[0]),
-            hasAccess: true,
-            redemption: null,
-          }
-        : {
-            card: card === undefined ? null : fromRow(card),
-            failures: NO_PASSCODE_FAILURES,
-            hasAccess: (second as { user_id: string }[]).some((row) => row.user_id === lookup.userId),
-            redemption: null,
-          };
-    let next = cardResults;
-    const lockedRedemptions = new Map<string, LockedRedemption>();
-    if (redemptions.length > 0) {
-      const entries = results[next++] as LedgerEntryRow[];
-      const sums = results[next++] as { public_id: string; total: string | number }[];
-      const given = new Map(sums.map((row) => [row.public_id, BigInt(row.total)]));
-      for (const row of entries) {
-        lockedRedemptions.set(row.public_id, {
-          entry: entryFromRow(row),
-          givenBackMinor: given.get(row.public_id) ?? 0n,
-        });
-      }
-    }
-    const records = new Map<string, IdempotencyRecord>();
-    if (keys.length > 0) {
-      for (const row of results[next] as (IdempotencyRow & { caller: string; idempotency_key: string })[]) {
-        const record = toRecord(row);
-        if (record !== null) records.set(scopedKeyId({ scope: row.caller, key: row.idempotency_key }), record);
-      }
-    }
-    const batchRead: BatchRead = { records, redemptions: lockedRedemptions };
-    return { ...read, batch: batchRead };
+    return readBatch(lastResults(replies, results), lookup, batch);
   }
 }
 

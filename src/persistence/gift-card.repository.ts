@@ -33,6 +33,9 @@ function tallyOf(heldMinor: bigint, count: number, nextExpiresAt: Date | null): 
 export const CARD_COLUMNS =
   'id, public_id, number_last4, passcode_hash, currency, balance_minor, status, expires_at, successor_card_id, ' +
   'held_minor, open_holds, next_hold_expires_at';
+/** The locking reads the single-card path and its batches take, by number and by public id. */
+export const CARD_LOCK_BY_NUMBER_HASH = `SELECT ${CARD_COLUMNS} FROM gift_card WHERE number_hash = ? FOR UPDATE`;
+export const CARD_LOCK_BY_PUBLIC_ID = `SELECT ${CARD_COLUMNS} FROM gift_card WHERE public_id = ? FOR UPDATE`;
 
 /** A gift_card row as mysql2 returns it: BIGINT as decimal strings, DATETIME(3) as Date. */
 export interface GiftCardRow {

@@ -1,0 +1,102 @@
+import {
+  scopedKeyId,
+  type BatchReads,
+  type CardLookup,
+  type IdempotencyRecord,
+  type LockedCardRead,
+  type LockedRedemption,
+} from '../application/ports';
+import { NO_PASSCODE_FAILURES } from '../domain/passcode-lockout';
+import { USER_ACCESS_FIND } from './card-access.repository';
+import { CARD_LOCK_BY_NUMBER_HASH, CARD_LOCK_BY_PUBLIC_ID, fromRow, type GiftCardRow } from './gift-card.repository';
+import { RECORD_COLUMNS, toRecord, type IdempotencyRow } from './idempotency.repository';
+import { ENTRY_COLUMNS, entryFromRow, type LedgerEntryRow } from './ledger.repository';
+import { FAILURES_FIND, failuresFromRow, type PasscodeFailureRow } from './passcode-failure.repository';
+
+/** How a batch names its card: every call in it names the card the same way. */
+export type BatchLookup = Extract<CardLookup, { readonly kind: 'number' | 'saved' }>;
+
+/**
+ * A batch's first round trip: its refunds' redemptions locked first (in id order, as a single
+ * refund locks its one before the card), then the card as one call locks it, then what was given
+ * back of each redemption and the records its keys already have, read under the lock.
+ */
+export function batchLockStatements(
+  lookup: BatchLookup,
+  batch: BatchReads,
+): { sql: string; values: unknown[]; results: number } {
+  const statements: string[] = ['START TRANSACTION'];
+  const values: unknown[] = [];
+  const { redemptions, keys } = batch;
+  const entryIds = redemptions.map(() => '?').join(', ');
+  if (redemptions.length > 0) {
+    statements.push(`SELECT id FROM ledger_entry WHERE public_id IN (${entryIds}) ORDER BY id FOR UPDATE`);
+    values.push(...redemptions);
+  }
+  if (lookup.kind === 'number') {
+    const hash = Buffer.from(lookup.numberHash);
+    statements.push(CARD_LOCK_BY_NUMBER_HASH, FAILURES_FIND);
+    values.push(hash, hash);
+  } else {
+    statements.push(CARD_LOCK_BY_PUBLIC_ID, USER_ACCESS_FIND);
+    values.push(lookup.publicId, lookup.publicId, lookup.userId);
+  }
+  let results = 2;
+  if (redemptions.length > 0) {
+    statements.push(
+      `SELECT ${ENTRY_COLUMNS} FROM ledger_entry WHERE public_id IN (${entryIds})`,
+      'SELECT r.public_id, (SELECT COALESCE(SUM(g.amount_minor), 0) FROM ledger_entry g ' +
+        "WHERE (g.refund_of_entry_id = r.id AND g.entry_type = 'REFUND') OR g.reverses_entry_id = r.id) AS total " +
+        `FROM ledger_entry r WHERE r.public_id IN (${entryIds})`,
+    );
+    values.push(...redemptions, ...redemptions);
+    results += 2;
+  }
+  if (keys.length > 0) {
+    statements.push(
+      `SELECT caller, idempotency_key, ${RECORD_COLUMNS} FROM idempotency_record WHERE ` +
+        keys.map(() => '(caller = ? AND idempotency_key = ?)').join(' OR '),
+    );
+    for (const key of keys) values.push(key.scope, key.key);
+    results += 1;
+  }
+  return { sql: statements.join('; '), values, results };
+}
+
+type SumRow = { public_id: string; total: string | number };
+type KeyedRecordRow = IdempotencyRow & { caller: string; idempotency_key: string };
+
+/** What batchLockStatements' result sets (the last `results` of the reply) say. */
+export function readBatch(results: unknown[], lookup: BatchLookup, batch: BatchReads): LockedCardRead {
+  const [cards, second] = results as [GiftCardRow[], unknown[]];
+  const row = cards[0];
+  const card = row === undefined ? null : fromRow(row);
+  let next = 2;
+  const redemptions = new Map<string, LockedRedemption>();
+  if (batch.redemptions.length > 0) {
+    const entries = results[next++] as LedgerEntryRow[];
+    const given = new Map((results[next++] as SumRow[]).map((sum) => [sum.public_id, BigInt(sum.total)]));
+    for (const entry of entries) {
+      redemptions.set(entry.public_id, {
+        entry: entryFromRow(entry),
+        givenBackMinor: given.get(entry.public_id) ?? 0n,
+      });
+    }
+  }
+  const records = new Map<string, IdempotencyRecord>();
+  if (batch.keys.length > 0) {
+    for (const stored of results[next] as KeyedRecordRow[]) {
+      const record = toRecord(stored);
+      if (record !== null) records.set(scopedKeyId({ scope: stored.caller, key: stored.idempotency_key }), record);
+    }
+  }
+  const read = { card, redemption: null, batch: { records, redemptions } };
+  return lookup.kind === 'number'
+    ? { ...read, failures: failuresFromRow((second as PasscodeFailureRow[])[0]), hasAccess: true }
+    : {
+        ...read,
+        failures: NO_PASSCODE_FAILURES,
+        // The column's collation may fold case; the user must match exactly.
+        hasAccess: (second as { user_id: string }[]).some((access) => access.user_id === lookup.userId),
+      };
+}
