@@ -64,7 +64,7 @@ function main(): void {
   const context: UnaryContext = {
     log,
     translateError: (error: unknown) => error,
-    track: () => undefined,
+    track: () => () => undefined,
     databaseUp: () => true,
     admission: new AdmissionControl(loadConfig({}).admission),
     callers: OPEN_POLICY,

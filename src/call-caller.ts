@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { currentCall, withCall } from './call-context';
 
 /**
  * Who the current call is from: the calling service's name (for events and audit rows) and whose
@@ -11,24 +11,23 @@ export interface CallCaller {
   readonly keyScope: string;
 }
 
-const callers = new AsyncLocalStorage<CallCaller>();
-
 /** The scope of calls when no callers file is configured, and of every key written before there was one. */
 export const ANONYMOUS_KEY_SCOPE = '';
 
 /** Work done by the service itself, outside any call (the hold sweeper): no caller to name. */
 export const NO_CALLER_NAME = '';
 
+/** Runs the work as the caller's, keeping the current call's deadline. */
 export function withCaller<T>(caller: CallCaller, work: () => T): T {
-  return callers.run(caller, work);
+  return withCall({ caller, workByMs: currentCall()?.workByMs ?? null }, work);
 }
 
 /** The current call's key scope; outside a call (tools, tests of the operations), the anonymous one. */
 export function currentKeyScope(): string {
-  return callers.getStore()?.keyScope ?? ANONYMOUS_KEY_SCOPE;
+  return currentCall()?.caller?.keyScope ?? ANONYMOUS_KEY_SCOPE;
 }
 
 /** The authenticated caller's name ('anonymous' without a callers file); empty outside a call. */
 export function currentCallerName(): string {
-  return callers.getStore()?.name ?? NO_CALLER_NAME;
+  return currentCall()?.caller?.name ?? NO_CALLER_NAME;
 }

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { currentCall, withCall } from './call-context';
 
 /**
  * The caller's deadline, carried through every await of one call without threading a parameter
@@ -30,14 +30,12 @@ export function callBudget(deadlineMs: number, nowMs: number): CallBudget | null
   return { workByMs: deadlineMs - marginMs, replyByMs: deadlineMs - marginMs / 2 };
 }
 
-const workDeadlines = new AsyncLocalStorage<number>();
-
 /** Runs the work with `workByMs` as the time by which everything it awaits must give up. */
 export function withWorkDeadline<T>(workByMs: number | null, work: () => T): T {
-  return workByMs === null ? work() : workDeadlines.run(workByMs, work);
+  return workByMs === null ? work() : withCall({ caller: currentCall()?.caller ?? null, workByMs }, work);
 }
 
 /** Epoch ms by which the current call's work must give up; null outside a call or without a deadline. */
 export function currentWorkDeadline(): number | null {
-  return workDeadlines.getStore() ?? null;
+  return currentCall()?.workByMs ?? null;
 }

@@ -27,16 +27,81 @@ export function decodeResult(bytes: Uint8Array): unknown {
   }) as unknown;
 }
 
-/** A stable text for a request: object keys sorted, bigints as decimal strings. */
+/**
+ * A stable text for a request: object keys sorted, bigints as decimal strings with an `n`. Stored
+ * fingerprints hash this text, so it must never change: it is exactly what JSON.stringify wrote
+ * with a replacer that rebuilt every object with its entries sorted (test/unit/replay-codec.spec.ts
+ * keeps that replacer as the oracle). Written out here because that rebuild ran on every money call.
+ */
 export function canonicalize(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === 'bigint') return `${v.toString()}n`;
-    if (v instanceof Date) return v.toISOString();
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return v;
-  });
+  return canonicalText(value, '') ?? 'null';
+}
+
+/** JSON.stringify's steps for one value: toJSON, then the replacer's rules, then the text. */
+function canonicalText(raw: unknown, key: string): string | undefined {
+  const value = hasToJson(raw) ? raw.toJSON(key) : raw;
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return JSON.stringify(`${value.toString()}n`);
+    case 'object':
+      if (value === null) return 'null';
+      return Array.isArray(value) ? arrayText(value) : objectText(value);
+    default:
+      return undefined;
+  }
+}
+
+function hasToJson(value: unknown): value is { toJSON(key: string): unknown } {
+  return value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function';
+}
+
+function arrayText(items: readonly unknown[]): string {
+  let text = '[';
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) text += ',';
+    text += canonicalText(items[i], String(i)) ?? 'null';
+  }
+  return `${text}]`;
+}
+
+function objectText(object: object): string {
+  const fields = object as Record<string, unknown>;
+  let text = '{';
+  for (const name of sortedKeys(object)) {
+    const field = canonicalText(fields[name], name);
+    if (field === undefined) continue;
+    if (text.length > 1) text += ',';
+    text += `${JSON.stringify(name)}:${field}`;
+  }
+  return `${text}}`;
+}
+
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
+const MAX_ARRAY_INDEX = 2 ** 32 - 2;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+function isArrayIndex(name: string): boolean {
+  const first = name.charCodeAt(0);
+  return first >= DIGIT_0 && first <= DIGIT_9 && ARRAY_INDEX.test(name) && Number(name) <= MAX_ARRAY_INDEX;
+}
+
+/**
+ * The keys in the order the replacer's rebuilt object held them: sorted by code unit (the default
+ * sort), except that a JavaScript object always lists array-index keys first, in numeric order,
+ * whatever the order they were added in.
+ */
+function sortedKeys(object: object): string[] {
+  const names = Object.keys(object).sort();
+  if (!names.some(isArrayIndex)) return names;
+  const indices = names.filter(isArrayIndex).sort((a, b) => Number(a) - Number(b));
+  return [...indices, ...names.filter((name) => !isArrayIndex(name))];
 }
 
 /**

@@ -1,12 +1,15 @@
 import pino, { type DestinationStream } from 'pino';
 import type { LogLevel } from '../config';
+import { withoutSecrets } from './log-redaction';
+
+export { REDACTED_FIELDS } from './log-redaction';
 
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 /**
  * JSON lines on stderr, through pino. Callers pass ids, codes and reasons only: card numbers,
- * passcodes, tokens and keys are never handed to the logger; the redaction below is the net under
- * that rule, for a field a future change might pass by mistake.
+ * passcodes, tokens and keys are never handed to the logger; the redaction (log-redaction.ts) is the
+ * net under that rule, for a field a future change might pass by mistake.
  */
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
@@ -19,21 +22,6 @@ export interface Logger {
   flush(): void;
 }
 
-/** Field names that would hold a secret wherever they appear; their values are replaced, never written. */
-export const REDACTED_FIELDS = [
-  'cardNumber',
-  'card_number',
-  'passcode',
-  'authorization',
-  'token',
-  'bearer',
-  'key',
-  'privateKey',
-  'password',
-] as const;
-
-const CENSOR = '[redacted]';
-
 export function createLogger(
   level: LogLevel,
   destination: DestinationStream = pino.destination({ dest: 2, sync: false }),
@@ -45,25 +33,21 @@ export function createLogger(
       messageKey: 'message',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: {
-        paths: REDACTED_FIELDS.flatMap((field) => [field, `*.${field}`]),
-        censor: CENSOR,
-      },
     },
     destination,
   );
   return {
     debug: (message, fields) => {
-      base.debug(fields ?? {}, message);
+      base.debug(fields === undefined ? {} : withoutSecrets(fields), message);
     },
     info: (message, fields) => {
-      base.info(fields ?? {}, message);
+      base.info(fields === undefined ? {} : withoutSecrets(fields), message);
     },
     warn: (message, fields) => {
-      base.warn(fields ?? {}, message);
+      base.warn(fields === undefined ? {} : withoutSecrets(fields), message);
     },
     error: (message, fields) => {
-      base.error(fields ?? {}, message);
+      base.error(fields === undefined ? {} : withoutSecrets(fields), message);
     },
     enabled: (at) => base.isLevelEnabled(at),
     flush: () => {

@@ -15,6 +15,9 @@ export interface OutboxBacklog {
   readonly oldestCreatedAt: Date | null;
 }
 
+type RpcLabels = Readonly<Record<'grpc_type' | 'grpc_service' | 'grpc_method', string>>;
+type RpcCodeLabels = Readonly<Record<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code', string>>;
+
 /** go-grpc-prometheus's default buckets (seconds): what its dashboards expect. */
 const HANDLING_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -33,6 +36,8 @@ export class ServiceMetrics implements OperationTelemetry {
   private readonly replays: Counter<'grpc_method'>;
   private readonly lockouts: Counter;
   private readonly databaseUp: Gauge;
+  private readonly rpcLabels = new Map<string, RpcLabels>();
+  private readonly rpcCodeLabels = new Map<string, RpcCodeLabels>();
 
   constructor(
     private readonly grpcService: string,
@@ -113,7 +118,7 @@ export class ServiceMetrics implements OperationTelemetry {
 
   callHandled(rpc: string, codeName: string, seconds: number): void {
     const labels = this.labels(rpc);
-    this.handled.inc({ ...labels, grpc_code: codeName });
+    this.handled.inc(this.labelsWithCode(rpc, codeName));
     this.handling.observe(labels, seconds);
     if (codeName === 'OK') this.sent.inc(labels);
   }
@@ -205,7 +210,23 @@ export class ServiceMetrics implements OperationTelemetry {
     };
   }
 
-  private labels(rpc: string): { grpc_type: string; grpc_service: string; grpc_method: string } {
-    return { grpc_type: 'unary', grpc_service: this.grpcService, grpc_method: rpc };
+  /** Built once per RPC (and code) and reused: a call's metrics allocate nothing of their own. */
+  private labels(rpc: string): RpcLabels {
+    let labels = this.rpcLabels.get(rpc);
+    if (labels === undefined) {
+      labels = Object.freeze({ grpc_type: 'unary', grpc_service: this.grpcService, grpc_method: rpc });
+      this.rpcLabels.set(rpc, labels);
+    }
+    return labels;
+  }
+
+  private labelsWithCode(rpc: string, codeName: string): RpcCodeLabels {
+    const key = `${rpc} ${codeName}`;
+    let labels = this.rpcCodeLabels.get(key);
+    if (labels === undefined) {
+      labels = Object.freeze({ ...this.labels(rpc), grpc_code: codeName });
+      this.rpcCodeLabels.set(key, labels);
+    }
+    return labels;
   }
 }

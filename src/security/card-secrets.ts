@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { RecordFormat, type CardSecrets } from '../application/ports';
 import { deriveSubkey } from './subkeys';
 
@@ -60,9 +60,27 @@ function hmac(key: Buffer, ...parts: string[]): Buffer {
   return mac.digest();
 }
 
-/** AES-256-GCM: a fresh 96-bit IV per message, laid out as iv | tag | ciphertext. */
+/**
+ * IVs are cut from blocks of CSPRNG output, each block filled once and never refilled: a call to
+ * the CSPRNG per message cost about 3 us, a third of sealing a reply, on every money call.
+ */
+const IV_BLOCK_BYTES = GCM_IV_BYTES * 256;
+let ivBlock = Buffer.alloc(0);
+let ivOffset = 0;
+
+function freshIv(): Buffer {
+  if (ivOffset + GCM_IV_BYTES > ivBlock.length) {
+    ivBlock = randomFillSync(Buffer.allocUnsafe(IV_BLOCK_BYTES));
+    ivOffset = 0;
+  }
+  const iv = ivBlock.subarray(ivOffset, ivOffset + GCM_IV_BYTES);
+  ivOffset += GCM_IV_BYTES;
+  return iv;
+}
+
+/** AES-256-GCM: a fresh random 96-bit IV per message, laid out as iv | tag | ciphertext. */
 function seal(key: Buffer, plaintext: Uint8Array): Uint8Array {
-  const iv = randomBytes(GCM_IV_BYTES);
+  const iv = freshIv();
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]);

@@ -19,21 +19,44 @@ export class AdmissionControl {
 
   constructor(private readonly settings: AdmissionSettings) {}
 
-  /** Runs `work` once admitted; `giveUpAtMs` is when the call stops waiting for its turn. */
-  async run<T>(work: () => Promise<T>, giveUpAtMs: number | null): Promise<T> {
-    await this.admit(giveUpAtMs);
-    try {
-      return await work();
-    } finally {
-      this.release();
+  /**
+   * Runs `work` once admitted; `giveUpAtMs` is when the call stops waiting for its turn. A call
+   * admitted at once starts its work at once: no await in between, one promise fewer per call.
+   */
+  run<T>(work: () => Promise<T>, giveUpAtMs: number | null): Promise<T> {
+    if (this.admitsNow()) {
+      this.inFlight++;
+      return this.runAdmitted(work);
     }
+    return this.queue(giveUpAtMs).then(() => this.runAdmitted(work));
   }
 
-  private admit(giveUpAtMs: number | null): Promise<void> {
-    if (this.inFlight < this.settings.maxInFlight && this.waiting.size === 0) {
-      this.inFlight++;
-      return Promise.resolve();
+  private admitsNow(): boolean {
+    return this.inFlight < this.settings.maxInFlight && this.waiting.size === 0;
+  }
+
+  private runAdmitted<T>(work: () => Promise<T>): Promise<T> {
+    let running: Promise<T>;
+    try {
+      running = work();
+    } catch (error) {
+      this.release();
+      throw error;
     }
+    return running.then(
+      (value) => {
+        this.release();
+        return value;
+      },
+      (error: unknown) => {
+        this.release();
+        throw error;
+      },
+    );
+  }
+
+  /** Waits for a place handed over by release(), which counts it in flight for the waiter. */
+  private queue(giveUpAtMs: number | null): Promise<void> {
     if (this.waiting.size >= this.settings.maxQueued) return Promise.reject(overloaded());
     const waitMs = Math.min(this.settings.maxQueueWaitMs, giveUpAtMs === null ? Infinity : giveUpAtMs - Date.now());
     return new Promise((resolve, reject) => {

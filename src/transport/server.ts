@@ -2,11 +2,12 @@ import { Server, type ServerCredentials } from '@grpc/grpc-js';
 import { GiftCardServiceService } from '../../gen/giftcard/v1/gift_card_service';
 import type { AppContext } from '../application/ports';
 import type { AdmissionSettings, ConnectionSettings } from '../config';
-import { shuttingDown, type DomainError } from '../domain/errors';
+import { shuttingDown } from '../domain/errors';
 import type { CallObserver } from '../observability/call-observer';
 import type { Logger } from '../observability/logger';
 import type { CallerPolicy } from '../security/callers';
 import { AdmissionControl } from './admission';
+import { CallsInFlight } from './calls-in-flight';
 import { connectionOptions, listen } from './connection-limits';
 import type { ErrorTranslator } from './error-status';
 import { giftCardService } from './gift-card-service';
@@ -60,19 +61,14 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
     'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
     ...connectionOptions(options.connections),
   });
-  /** Each call until it is answered, with the function that answers it early. */
-  const inFlight = new Map<Promise<void>, (error: DomainError) => void>();
-  const track = (answered: Promise<void>, abandon: (error: DomainError) => void): void => {
-    inFlight.set(answered, abandon);
-    void answered.finally(() => inFlight.delete(answered)).catch(() => undefined);
-  };
+  const inFlight = new CallsInFlight();
   const database = options.database ?? ALWAYS_UP;
   server.addService(
     withTolerantDecoding(GiftCardServiceService),
     giftCardService(app, {
       log: options.log,
       translateError: options.translateError,
-      track,
+      track: (abandon) => inFlight.enter(abandon),
       databaseUp: () => database.isUp(),
       admission: new AdmissionControl(options.admission),
       callers: options.callers,
@@ -116,16 +112,13 @@ export async function startServer(app: AppContext, options: ServerOptions): Prom
         resolve('timeout');
       }, graceMs).unref(),
     );
-    const result = await Promise.race([
-      drained.then(() => Promise.all(inFlight.keys())).then(() => 'drained' as const),
-      deadline,
-    ]);
+    const result = await Promise.race([drained.then(() => inFlight.idle()).then(() => 'drained' as const), deadline]);
     if (result === 'timeout') {
       options.log.warn('shutdown grace period over; answering calls in flight UNAVAILABLE', {
         inFlight: inFlight.size,
       });
       // An answer tells the caller to retry elsewhere; a cancelled stream would leave it guessing.
-      for (const abandon of inFlight.values()) abandon(shuttingDown());
+      inFlight.abandonAll(shuttingDown());
       await Promise.race([drained, sleep(ANSWER_FLUSH_MS)]);
       server.forceShutdown();
     }

@@ -6,8 +6,8 @@ import {
   type ServiceDefinition,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import { withCaller } from '../call-caller';
-import { callBudget, withWorkDeadline } from '../call-deadline';
+import { withCall } from '../call-context';
+import { callBudget } from '../call-deadline';
 import { databaseUnavailable, invalidArgument, type DomainError } from '../domain/errors';
 import { REQUEST_ID_HEADER, type CallObserver } from '../observability/call-observer';
 import type { Logger } from '../observability/logger';
@@ -58,9 +58,10 @@ export interface UnaryContext {
   readonly translateError: ErrorTranslator;
   /**
    * Registers each call until it is answered, so shutdown can wait for the calls in flight and,
-   * once its grace period is over, answer those still running with `abandon`.
+   * once its grace period is over, answer those still running with `abandon`. Returns what the
+   * call runs once it is answered.
    */
-  readonly track: (answered: Promise<void>, abandon: (error: DomainError) => void) => void;
+  readonly track: (abandon: (error: DomainError) => void) => () => void;
   /**
    * False while the database every call needs is unreachable: calls are then refused at once with
    * UNAVAILABLE instead of each waiting out a connect timeout.
@@ -72,23 +73,6 @@ export interface UnaryContext {
   readonly callers: CallerPolicy;
   /** The request log line, the metrics and the span of each call. */
   readonly observer: CallObserver;
-}
-
-/**
- * Answers by `replyByMs` whatever the work is still waiting for, so the caller hears UNAVAILABLE
- * (retry with the same key) before its own deadline instead of timing out blind. The unit of work
- * gives up earlier than this; this is the backstop for reads outside it.
- */
-function answerInTime<T>(work: Promise<T>, replyByMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(databaseUnavailable('the call could not finish before its deadline; retry with the same idempotency key'));
-    }, replyByMs - Date.now());
-  });
-  return Promise.race([work, late]).finally(() => {
-    clearTimeout(timer);
-  });
 }
 
 /**
@@ -107,6 +91,48 @@ export function unary<Req, Res>(
     const deadline = call.getDeadline();
     const budget = callBudget(deadline instanceof Date ? deadline.getTime() : deadline, started);
     let caller: Caller | null = null;
+    // Exactly one answer per call, whichever comes first: the work's, the deadline's (answered by
+    // `replyByMs` so the caller hears UNAVAILABLE, retry with the same key, before its own timer
+    // fires; the unit of work gives up earlier, this is the backstop for reads outside it) or
+    // shutdown's. Plain callbacks rather than promise races: each promise costs every
+    // AsyncLocalStorage hook on the way, and this runs for every call.
+    let answered = false;
+    let timer: NodeJS.Timeout | undefined;
+    let leave: () => void = () => undefined;
+    // The request id goes back in the trailers, on success as on failure: a status-only answer has
+    // no headers, and headers sent early would commit the call, so a grpc-js client could no longer
+    // retry a refusal (UNAVAILABLE, ABORTED) under its retry policy.
+    const withRequestId = (trailers = new Metadata()): Metadata => {
+      trailers.set(REQUEST_ID_HEADER, observation.requestId);
+      return trailers;
+    };
+    // Answering must not throw into the promise machinery, where it would go unheard: a failure
+    // here is our bug, logged, and the call still leaves the books.
+    const answer = (send: () => void): void => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      try {
+        send();
+      } catch (bug) {
+        context.log.error('answering a call failed', { rpc: method, error: String(bug) });
+      } finally {
+        leave();
+      }
+    };
+    const succeed = (response: Res): void => {
+      answer(() => {
+        observation.end(status.OK, caller?.name ?? 'unauthenticated');
+        callback(null, response, withRequestId());
+      });
+    };
+    const fail = (error: unknown): void => {
+      answer(() => {
+        const serviceError = toServiceError(error, context.translateError, context.log, method);
+        observation.end(serviceError.code ?? status.UNKNOWN, caller?.name ?? 'unauthenticated');
+        callback({ ...serviceError, metadata: withRequestId(serviceError.metadata) });
+      });
+    };
     let work: Promise<Res>;
     try {
       const authorized = authorizeCall(context.callers, call, method, observation.requestId, context.log);
@@ -117,40 +143,25 @@ export function unary<Req, Res>(
         work = Promise.reject(databaseUnavailable());
       } else {
         const workByMs = budget?.workByMs ?? null;
-        const handled = observation.run(() =>
+        work = observation.run(() =>
           context.admission.run(
-            () => withCaller(authorized, () => withWorkDeadline(workByMs, () => handle(request as Req))),
+            () => withCall({ caller: authorized, workByMs }, () => handle(request as Req)),
             workByMs,
           ),
         );
-        work = budget === null ? handled : answerInTime(handled, budget.replyByMs);
+        if (budget !== null) {
+          timer = setTimeout(() => {
+            fail(
+              databaseUnavailable('the call could not finish before its deadline; retry with the same idempotency key'),
+            );
+          }, budget.replyByMs - Date.now());
+        }
       }
     } catch (refusal) {
       // A refused caller (UNAUTHENTICATED / PERMISSION_DENIED) is answered like any other failure.
       work = Promise.reject(refusal instanceof Error ? refusal : new Error(String(refusal)));
     }
-    let abandon: (error: DomainError) => void = () => undefined;
-    const abandoned = new Promise<never>((_resolve, reject) => {
-      abandon = reject;
-    });
-    // The request id goes back in the trailers, on success as on failure: a status-only answer has
-    // no headers, and headers sent early would commit the call, so a grpc-js client could no longer
-    // retry a refusal (UNAVAILABLE, ABORTED) under its retry policy.
-    const withRequestId = (trailers = new Metadata()): Metadata => {
-      trailers.set(REQUEST_ID_HEADER, observation.requestId);
-      return trailers;
-    };
-    const answered = Promise.race([work, abandoned]).then(
-      (response) => {
-        observation.end(status.OK, caller?.name ?? 'unauthenticated');
-        callback(null, response, withRequestId());
-      },
-      (error: unknown) => {
-        const serviceError = toServiceError(error, context.translateError, context.log, method);
-        observation.end(serviceError.code ?? status.UNKNOWN, caller?.name ?? 'unauthenticated');
-        callback({ ...serviceError, metadata: withRequestId(serviceError.metadata) });
-      },
-    );
-    context.track(answered, abandon);
+    leave = context.track(fail);
+    work.then(succeed, fail);
   };
 }

@@ -49,4 +49,14 @@ describe('Card secrets and their keys', () => {
     expect(() => secrets.openReply(token, RecordFormat.CURRENT)).toThrow();
     expect(() => secrets.openReply(reply, RecordFormat.LEGACY)).toThrow();
   });
+
+  it('seals every message under its own IV, across the blocks the IVs are cut from, and opens each', () => {
+    const plaintext = Buffer.from('{"balanceMinor":{"$bigint":"5"}}');
+    const sealed = Array.from({ length: 1_000 }, () => Buffer.from(secrets.sealReply(plaintext)));
+    const ivs = new Set(sealed.map((message) => message.subarray(0, 12).toString('hex')));
+    expect(ivs.size).toBe(sealed.length);
+    for (const message of sealed) {
+      expect(Buffer.from(secrets.openReply(message, RecordFormat.CURRENT))).toEqual(plaintext);
+    }
+  });
 });

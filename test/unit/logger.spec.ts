@@ -18,6 +18,25 @@ describe('logger', () => {
     expect(lines.join('')).toContain('[redacted]');
   });
 
+  it('redacts deeper down and inside lists too, and keeps the fields around the secret', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const deep = { outer: { inner: [{ token: 'tok-secret-1' }, { key: 'key-secret-2', rpc: 'Redeem' }] } };
+    log.info('nested', deep as never);
+    expect(lines.join('')).not.toMatch(/tok-secret-1|key-secret-2/);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      outer: { inner: [{ token: '[redacted]' }, { key: '[redacted]', rpc: 'Redeem' }] },
+    });
+    expect(deep.outer.inner[0]).toEqual({ token: 'tok-secret-1' });
+  });
+
+  it('writes a line without secret fields as it was given', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    log.info('call', { rpc: 'Redeem', code: 'OK', ms: 1.5, caller: 'checkout', requestId: 'r-1', traceId: undefined });
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ rpc: 'Redeem', code: 'OK', ms: 1.5, caller: 'checkout' });
+  });
+
   it('skips lines below its level', () => {
     const lines: string[] = [];
     const log = createLogger('warn', { write: (line: string) => void lines.push(line) });
