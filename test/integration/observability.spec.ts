@@ -5,7 +5,9 @@ import { BalanceInquiryRequest } from '../../gen/giftcard/v1/gift_card_service';
 import { credentialsOf, issueCard, newKey } from '../support/builders';
 import { useTestService } from '../support/integration-hooks';
 import { sample, scrapeMetrics } from '../support/metrics-page';
-import { rpcError } from '../support/rpc-error';
+import { waitForLockWaits } from '../support/lock-waits';
+import { rpcError, settle } from '../support/rpc-error';
+import { rawConnection, testDatabaseName } from '../support/test-database';
 import type { TestService } from '../support/test-service';
 
 const spans = new InMemorySpanExporter();
@@ -78,6 +80,27 @@ describe('Metrics (METRICS_PORT)', () => {
     const lockouts = (page: string): number =>
       page.includes('giftcard_passcode_lockouts_total ') ? sample(page, 'giftcard_passcode_lockouts_total') : 0;
     expect(lockouts(await scrape()) - lockouts(before)).toBe(1);
+  });
+
+  it("shows the calls waiting in a card's line behind the transaction in flight on it", async () => {
+    const card = await issueCard(svc.api, { amount: 1_000n });
+    const redeem = () =>
+      settle(svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 1n, currency: 'USD' }));
+    const locker = await rawConnection();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT id FROM gift_card WHERE public_id = ? FOR UPDATE', [card.giftCardId]);
+      const calls = [redeem(), redeem(), redeem()];
+      // The first waits for the row inside the database, the other two in the card's line.
+      await waitForLockWaits(locker, testDatabaseName(), 1);
+      while (svc.service.app.cardLines.waiting() < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(sample(await scrape(), 'giftcard_card_line_waiting_calls')).toBe(2);
+      await locker.query('ROLLBACK');
+      expect((await Promise.all(calls)).every((outcome) => outcome.ok)).toBe(true);
+    } finally {
+      await locker.end();
+    }
+    expect(sample(await scrape(), 'giftcard_card_line_waiting_calls')).toBe(0);
   });
 });
 
