@@ -1,7 +1,7 @@
 import type { BalanceTransferResponse } from '../../../gen/giftcard/v1/gift_card_service';
 import { planned, type BalanceEffect, type WorkloadOperation } from './planned-call';
 import type { Rng } from './random';
-import { DEAD_CREDENTIALS, type WorkloadCard, type WorkloadWorld } from './world';
+import type { WorkloadCard, WorkloadWorld } from './world';
 
 /**
  * The operations that move money between cards or hand a card to another user. The fixed cards
@@ -85,7 +85,8 @@ export const deletingTransfer: WorkloadOperation = {
       key,
       externalRef: null,
       // Retired by another call in flight, or spent down to nothing (an empty card is not transferred).
-      allowedRefusals: ['CARD_NOT_ACTIVE', 'INSUFFICIENT_FUNDS', ...DEAD_CREDENTIALS],
+      allowedRefusals: ['CARD_NOT_ACTIVE', 'INSUFFICIENT_FUNDS'],
+      settled: world.callByCredentials(source),
       send: (api, settings) => api.balanceTransfer(request, settings),
       acknowledge: (answer, w) => {
         w.retireSpare(source.giftCardId);
@@ -132,8 +133,10 @@ export const giftExistingCard: WorkloadOperation = {
   name: 'GiftDigitalCard (existing card)',
   weight: 1,
   plan: (world, rng, key) => {
-    if (world.spares.length === 0) return null;
-    const spare = rng.pick(world.spares);
+    const giftable = world.giftableSpares();
+    if (giftable.length === 0) return null;
+    const spare = rng.pick(giftable);
+    spare.giftInFlight = true;
     const recipient = otherOwner(world, rng, spare.ownerUserId);
     const request = {
       idempotencyKey: key,
@@ -147,6 +150,9 @@ export const giftExistingCard: WorkloadOperation = {
       // No ledger entry: any entry the checker finds for it is one nobody was told of.
       externalRef: null,
       allowedRefusals: SPARE_GONE,
+      settled: () => {
+        spare.giftInFlight = false;
+      },
       send: (api, settings) => api.giftDigitalCard(request, settings),
       acknowledge: () => {
         spare.ownerUserId = recipient.userId;

@@ -4,7 +4,6 @@ import { nameCard } from './card-naming';
 import { authorizeRedemption, captureHold, voidHold } from './hold-operations';
 import { balanceTransfer, combineCards, deletingTransfer, giftExistingCard, giftNewCard } from './movement-operations';
 import { planned, type WorkloadOperation } from './planned-call';
-import { DEAD_CREDENTIALS } from './world';
 import {
   originalAfterReversal,
   reversalBeforeOriginal,
@@ -76,7 +75,7 @@ export const redeem: WorkloadOperation = {
     const giftCardId = spare?.giftCardId ?? fixed.giftCardId;
     const request = {
       idempotencyKey: key,
-      // A spare by its credentials: its owner may change under a gift in flight.
+      // A spare by its credentials: no gift of it runs until this call settles.
       ...(spare === null ? nameCard(fixed, rng) : { cardNumber: spare.cardNumber, passcode: spare.passcode }),
       amount: rng.amount(1n, 4_000n),
       currency: world.currency,
@@ -88,10 +87,8 @@ export const redeem: WorkloadOperation = {
       key,
       externalRef: key,
       // A spare may have been combined or transferred away by a call in flight.
-      allowedRefusals:
-        spare === null ? ['INSUFFICIENT_FUNDS'] : ['INSUFFICIENT_FUNDS', 'CARD_NOT_ACTIVE', ...DEAD_CREDENTIALS],
-      // A gift of the spare after this redemption replaces the credentials its replay names.
-      replayRefusals: spare === null ? [] : DEAD_CREDENTIALS,
+      allowedRefusals: spare === null ? ['INSUFFICIENT_FUNDS'] : ['INSUFFICIENT_FUNDS', 'CARD_NOT_ACTIVE'],
+      ...(spare === null ? {} : { settled: world.callByCredentials(spare) }),
       send: (api, settings) => api.redeem(request, settings),
       acknowledge: (answer, w) => {
         w.redemptions.push({ transactionId: answer.transactionId, refundableMinor: answer.redeemedAmount });

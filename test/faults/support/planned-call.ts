@@ -46,11 +46,8 @@ export interface PlannedCall {
   readonly externalRef: string | null;
   /** Refusals the rules allow for this call in this workload, by ErrorInfo reason. */
   readonly allowedRefusals: readonly string[];
-  /**
-   * Refusals the rules allow a replay of this call once it was acknowledged: a replay proves its
-   * passcode again, so credentials a later gift replaced (SPEC §10) no longer open it.
-   */
-  readonly replayRefusals: readonly string[];
+  /** Told once the call has its last answer, its replay included. */
+  readonly settled?: () => void;
   send(api: GiftCardApi, settings: CallSettings): Promise<unknown>;
   /** What an acknowledged answer says changed; may teach the world (a redemption to refund). */
   acknowledge(response: unknown, world: WorkloadWorld): readonly BalanceEffect[];
@@ -85,7 +82,7 @@ export function planned<Res>(call: {
   key: string | null;
   externalRef: string | null;
   allowedRefusals?: readonly string[];
-  replayRefusals?: readonly string[];
+  settled?: () => void;
   send: (api: GiftCardApi, settings: CallSettings) => Promise<Res>;
   acknowledge: (response: Res, world: WorkloadWorld) => readonly BalanceEffect[];
   reversalOf?: (response: Res) => ReversalNote;
@@ -94,7 +91,6 @@ export function planned<Res>(call: {
   const { reversalOf } = call;
   return {
     allowedRefusals: [],
-    replayRefusals: [],
     ...call,
     acknowledge: (response, world) => call.acknowledge(response as Res, world),
     reversalOf: reversalOf === undefined ? undefined : (response) => reversalOf(response as Res),

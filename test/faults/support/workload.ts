@@ -211,6 +211,14 @@ export class Workload {
 
   /** `rng`: the calling client's own generator; the setup, before any client starts, uses the workload's. */
   private async perform(api: GiftCardApi, call: PlannedCall, rng: Rng = this.rng): Promise<CallRecord> {
+    try {
+      return await this.sendUntilAnswered(api, call, rng);
+    } finally {
+      call.settled?.();
+    }
+  }
+
+  private async sendUntilAnswered(api: GiftCardApi, call: PlannedCall, rng: Rng): Promise<CallRecord> {
     const base = {
       operation: call.operation,
       key: call.key,
@@ -263,9 +271,8 @@ export class Workload {
         const decoded = decodeRpcError(error);
         // Another client may have reversed the call since: its key answers that from then on.
         const reversedSince = call.key !== null && this.world.reversalTargets.has(call.key);
-        const allowed = [...call.replayRefusals, ...(reversedSince ? ['OPERATION_REVERSED'] : [])];
-        const answer = this.noteAnswer(call, decoded, allowed);
-        if (allowed.includes(answer.reason ?? '')) return;
+        const answer = this.noteAnswer(call, decoded, reversedSince ? ['OPERATION_REVERSED'] : []);
+        if (answer.reason === 'OPERATION_REVERSED' && reversedSince) return;
         if (DEFINITE_REFUSALS.has(answer.code)) {
           this.replayMismatches.push(
             `${call.operation} ${call.key ?? ''}: replay refused ${answer.reason ?? answer.codeName}`,

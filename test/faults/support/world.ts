@@ -30,13 +30,16 @@ export interface SpareCard {
    * card new ones nobody is shown (SPEC §10), so after it the spare is named only as a saved card.
    */
   credentialsLive: boolean;
+  /**
+   * Calls naming it by its credentials, in flight (retries and replays included). A gift, which
+   * gives it new credentials, waits until there are none, and no such call starts while a gift of
+   * it is in flight: a call resent after the gift would meet the new credentials' refusal, which
+   * a resend must earn by its passcode before its key's first answer is looked at (issue 10), and
+   * then nobody could tell whether its first send applied. reissue-credentials.spec.ts races the two.
+   */
+  callsByCredentials: number;
+  giftInFlight: boolean;
 }
-
-/**
- * What a call naming a spare by its credentials may meet when a gift in flight gave it new ones:
- * the answer an unknown number gets, and after a few of those, that number's lockout.
- */
-export const DEAD_CREDENTIALS = ['INVALID_CARD_CREDENTIALS', 'PASSCODE_LOCKED'] as const;
 
 /** A redemption some client saw succeed: what a refund may name. */
 export interface Redemption {
@@ -90,6 +93,8 @@ export class WorkloadWorld {
       passcode: card.passcode,
       ownerUserId,
       credentialsLive: true,
+      callsByCredentials: 0,
+      giftInFlight: false,
     });
   }
 
@@ -104,7 +109,20 @@ export class WorkloadWorld {
 
   /** The spares a caller can still name by number and passcode. */
   sparesByCredentials(): SpareCard[] {
-    return this.spares.filter((spare) => spare.credentialsLive);
+    return this.spares.filter((spare) => spare.credentialsLive && !spare.giftInFlight);
+  }
+
+  /** The spares a gift may take now: no call by their credentials in flight, no other gift. */
+  giftableSpares(): SpareCard[] {
+    return this.spares.filter((spare) => spare.callsByCredentials === 0 && !spare.giftInFlight);
+  }
+
+  /** Counts a call by the spare's credentials from now until it settles. */
+  callByCredentials(spare: SpareCard): () => void {
+    spare.callsByCredentials++;
+    return () => {
+      spare.callsByCredentials--;
+    };
   }
 
   /** A spare an acknowledged call retired (COMBINED, DEACTIVATED): nothing can be done with it any more. */
