@@ -15,19 +15,17 @@ import {
   RecordFormat,
   scopedKeyId,
   type AppContext,
-  type CardLookup,
   type CardTransaction,
   type IdempotencyRecord,
   type RecordWrite,
+  type ReferenceLookup,
   type ScopedKey,
 } from './ports';
 
-/** How a line names its card: every operation in it names the card the same way. */
-export type LineLookup = Extract<CardLookup, { readonly kind: 'number' | 'saved' }>;
-
+/** A card's line: every operation in it names the card the same way. */
 export interface CardLine {
   readonly id: string;
-  readonly lookup: LineLookup;
+  readonly lookup: ReferenceLookup;
 }
 
 /** A balance change or refund with its key, as the batch decides it. */
@@ -139,7 +137,7 @@ class RunningCard {
   readonly redemptions: string[] = [];
   /** Records of keys this batch decided, as a replay of them later in the batch must find them. */
   readonly decidedKeys = new Map<string, IdempotencyRecord>();
-  /** What this batch gave back of each redemption, beyond what the read found. */
+  /** What has been given back of each redemption a refund of the batch named, as the batch left it. */
   readonly givenBack = new Map<string, Minor>();
 
   constructor(public card: GiftCard) {}
@@ -209,14 +207,14 @@ async function decideLocked(
         alone.push(operation);
         continue;
       }
-      const givenBack = redemption.givenBackMinor + (running.givenBack.get(request.entryPublicId) ?? 0n);
+      const givenBack = running.givenBack.get(request.entryPublicId) ?? redemption.givenBackMinor;
       const decided = attempt(() => request.decide(redemption.entry, givenBack, running.card, now, entryId));
       if (!decided.ok) {
         running.answers.set(operation, decided);
         continue;
       }
       posted = decided.value as Posted<unknown>;
-      running.givenBack.set(request.entryPublicId, givenBack - redemption.givenBackMinor + posted.amountMinor);
+      running.givenBack.set(request.entryPublicId, givenBack + posted.amountMinor);
     } else {
       const decided = attempt(() => request.decide(running.card, now, entryId));
       if (!decided.ok) {

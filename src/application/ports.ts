@@ -285,6 +285,9 @@ export type CardLookup =
   /** A redemption entry, locked first, what was given back of it, and the card it was taken from. */
   | { readonly kind: 'redemption'; readonly entryPublicId: string };
 
+/** How a caller's own reference to a card is looked up: by the number's hash, or as a user's saved card. */
+export type ReferenceLookup = Exclude<CardLookup, { readonly kind: 'redemption' }>;
+
 /** What the first round trip read, under the card's row lock. */
 export interface LockedCardRead {
   readonly card: GiftCard | null;

@@ -4,14 +4,21 @@ import { cardNotFound, DomainError, sourceTransactionUsed } from '../domain/erro
 import { hasLapsedHolds, type GiftCard } from '../domain/gift-card';
 import { EntryType } from '../domain/ledger-entry';
 import { hasPasscodeFailures, isLockedOut, passcodeLocked } from '../domain/passcode-lockout';
-import type { CardLine, LineLookup } from './card-batch';
+import type { CardLine } from './card-batch';
 import { entryOf, recordOf, type Decide, type DecideRefund, type Posted } from './card-decision';
 import { balanceChanged } from './card-events';
 import { judgeWrongGuess, lockReferencedCard, passcodeOpens, type CardReference } from './card-reference';
 import { fingerprintOf, replay, runOnce, type IdempotentRequest, type RequestFingerprint } from './idempotency';
 import { saveAndPost } from './ledger-posting';
 import { accepted, rejected } from './outcome';
-import { FundingReferenceUsed, type AppContext, type CardTransaction, type CardWrite, type ScopedKey } from './ports';
+import {
+  FundingReferenceUsed,
+  type AppContext,
+  type CardTransaction,
+  type CardWrite,
+  type ReferenceLookup,
+  type ScopedKey,
+} from './ports';
 
 export type { Decide, DecideRefund, Posted } from './card-decision';
 
@@ -82,9 +89,6 @@ export function readOneCard<R>(
 }
 
 export { UNIT_OF_WORK };
-
-/** How a caller's reference is looked up: by the number's hash, or as a saved card of the user. */
-type ReferenceLookup = LineLookup;
 
 function lookupOf(ctx: AppContext, reference: CardReference): ReferenceLookup {
   return reference.kind === 'saved'

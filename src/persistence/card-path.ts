@@ -11,22 +11,14 @@ import {
   type IdempotencyRecord,
   type KeyTaken,
   type LockedCardRead,
+  type ReferenceLookup,
   type ScopedKey,
 } from '../application/ports';
 import { NO_PASSCODE_FAILURES, type PasscodeFailures } from '../domain/passcode-lockout';
 import { runAttempts, type Attempt, type AttemptPolicy } from './attempts';
-import { batchLockStatements, readBatch } from './card-batch-read';
+import { lockStatements, NO_BATCH_READS, readLocked } from './card-lock-read';
 import type { EventEncoder } from './event-outbox.repository';
-import { USER_ACCESS_FIND } from './card-access.repository';
-import {
-  CARD_COLUMNS,
-  CARD_LOCK_BY_NUMBER_HASH,
-  CARD_LOCK_BY_PUBLIC_ID,
-  CARD_SAVE,
-  cardSaveValues,
-  fromRow,
-  type GiftCardRow,
-} from './gift-card.repository';
+import { CARD_COLUMNS, CARD_SAVE, cardSaveValues, fromRow, type GiftCardRow } from './gift-card.repository';
 import { RECORD_COLUMNS, toRecord, type IdempotencyRow } from './idempotency.repository';
 import {
   ENTRY_COLUMNS,
@@ -40,7 +32,6 @@ import {
 import { isDuplicateKey, MySqlErrno, mysqlErrno } from './mysql-errors';
 import {
   FAILURES_CLEAR,
-  FAILURES_FIND,
   FAILURES_LOCK,
   FAILURES_SAVE,
   FAILURES_UPSERT,
@@ -54,7 +45,6 @@ import {
  * bench/sql-workload.ts sends the same, and bench/sql-drift-check.ts checks that it does.
  */
 const SESSION_SETUP = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION innodb_lock_wait_timeout = ';
-const LOCK_BY_NUMBER_HASH = `START TRANSACTION; ${CARD_LOCK_BY_NUMBER_HASH}; ${FAILURES_FIND}`;
 /*
  * Refunds serialize on the redemption's entry, then lock the card it was taken from, as the unit
  * of work's path does; a card that passed its money on is followed there, on that path.
@@ -65,7 +55,6 @@ const LOCK_REDEMPTION =
   "WHERE (refund_of_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?) AND entry_type = 'REFUND') " +
   'OR reverses_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?); ' +
   `SELECT ${CARD_COLUMNS} FROM gift_card WHERE id = (SELECT card_id FROM ledger_entry WHERE public_id = ?) FOR UPDATE`;
-const LOCK_SAVED = `START TRANSACTION; ${CARD_LOCK_BY_PUBLIC_ID}; ${USER_ACCESS_FIND}`;
 /** The key's record is written whole, reply included: its primary key is what refuses a replay. */
 const RECORD_INSERT =
   'INSERT INTO idempotency_record (caller, idempotency_key, record_format, rpc, fingerprint, operation_id, ' +
@@ -145,7 +134,9 @@ export class MysqlCardPath implements CardPath {
       attempt.connected(connection);
       open = true;
       const read =
-        batch === undefined ? await this.lock(connection, lookup) : await this.lockBatch(connection, lookup, batch);
+        lookup.kind === 'redemption'
+          ? await this.lockRedemption(connection, lookup.entryPublicId, batch)
+          : await this.lock(connection, lookup, batch ?? NO_BATCH_READS);
       const tx = new OpenCardTransaction(this, connection, attempt, read, () => {
         open = false;
       });
@@ -167,69 +158,46 @@ export class MysqlCardPath implements CardPath {
     return this.options.events;
   }
 
-  /** The first round trip: session settings on a new connection, BEGIN, the locking read and what goes with it. */
-  private async lock(connection: PoolConnection, lookup: CardLookup): Promise<LockedCardRead> {
+  /** Session settings, sent along with a connection's first round trip. */
+  private firstRoundTrip(connection: PoolConnection, sql: string, values: unknown[]): Promise<Results> {
     const setup = this.prepared.has(connection) ? '' : this.sessionSetup;
-    if (lookup.kind === 'number') {
-      const hash = Buffer.from(lookup.numberHash);
-      const results = await this.roundTrip(connection, setup + LOCK_BY_NUMBER_HASH, [hash, hash]);
+    return this.roundTrip(connection, setup + sql, values).then((results) => {
       this.prepared.add(connection);
-      const [cards, failures] = lastResults(results, 2) as [GiftCardRow[], PasscodeFailureRow[]];
-      const card = cards[0];
-      return {
-        card: card === undefined ? null : fromRow(card),
-        failures: failuresFromRow(failures[0]),
-        hasAccess: true,
-        redemption: null,
-        batch: NO_BATCH_READ,
-      };
-    }
-    if (lookup.kind === 'redemption') {
-      const id = lookup.entryPublicId;
-      const results = await this.roundTrip(connection, setup + LOCK_REDEMPTION, [id, id, id, id]);
-      this.prepared.add(connection);
-      const [entries, sums, cards] = lastResults(results, 3) as [
-        LedgerEntryRow[],
-        { total: string | number }[],
-        GiftCardRow[],
-      ];
-      const entry = entries[0];
-      const card = cards[0];
-      return {
-        card: card === undefined ? null : fromRow(card),
-        failures: NO_PASSCODE_FAILURES,
-        hasAccess: true,
-        redemption:
-          entry === undefined ? null : { entry: entryFromRow(entry), givenBackMinor: BigInt(sums[0]?.total ?? 0) },
-        batch: NO_BATCH_READ,
-      };
-    }
-    const results = await this.roundTrip(connection, setup + LOCK_SAVED, [
-      lookup.publicId,
-      lookup.publicId,
-      lookup.userId,
-    ]);
-    this.prepared.add(connection);
-    const [cards, access] = lastResults(results, 2) as [GiftCardRow[], { user_id: string }[]];
+      return results;
+    });
+  }
+
+  /** The first round trip by the caller's reference (card-lock-read.ts): BEGIN, the locking read and what goes with it. */
+  private async lock(connection: PoolConnection, lookup: ReferenceLookup, batch: BatchReads): Promise<LockedCardRead> {
+    const { sql, values, results } = lockStatements(lookup, batch);
+    const replies = await this.firstRoundTrip(connection, sql, values);
+    return readLocked(lastResults(replies, results), lookup, batch);
+  }
+
+  /** A refund's first round trip: the redemption's entry, what was given back of it, its card. */
+  private async lockRedemption(
+    connection: PoolConnection,
+    entryPublicId: string,
+    batch: BatchReads | undefined,
+  ): Promise<LockedCardRead> {
+    if (batch !== undefined) throw new Error('a batch names its card by number or as a saved card');
+    const id = entryPublicId;
+    const results = await this.firstRoundTrip(connection, LOCK_REDEMPTION, [id, id, id, id]);
+    const [entries, sums, cards] = lastResults(results, 3) as [
+      LedgerEntryRow[],
+      { total: string | number }[],
+      GiftCardRow[],
+    ];
+    const entry = entries[0];
     const card = cards[0];
     return {
       card: card === undefined ? null : fromRow(card),
       failures: NO_PASSCODE_FAILURES,
-      // The column's collation may fold case; the user must match exactly.
-      hasAccess: access.some((row) => row.user_id === lookup.userId),
-      redemption: null,
+      hasAccess: true,
+      redemption:
+        entry === undefined ? null : { entry: entryFromRow(entry), givenBackMinor: BigInt(sums[0]?.total ?? 0) },
       batch: NO_BATCH_READ,
     };
-  }
-
-  /** A batch's first round trip (card-batch-read.ts): the card's lock, and what its calls read under it. */
-  private async lockBatch(connection: PoolConnection, lookup: CardLookup, batch: BatchReads): Promise<LockedCardRead> {
-    if (lookup.kind === 'redemption') throw new Error('a batch names its card by number or as a saved card');
-    const setup = this.prepared.has(connection) ? '' : this.sessionSetup;
-    const { sql, values, results } = batchLockStatements(lookup, batch);
-    const replies = await this.roundTrip(connection, setup + sql, values);
-    this.prepared.add(connection);
-    return readBatch(lastResults(replies, results), lookup, batch);
   }
 }
 

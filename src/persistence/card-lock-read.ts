@@ -1,10 +1,11 @@
 import {
+  NO_BATCH_READ,
   scopedKeyId,
   type BatchReads,
-  type CardLookup,
   type IdempotencyRecord,
   type LockedCardRead,
   type LockedRedemption,
+  type ReferenceLookup,
 } from '../application/ports';
 import { NO_PASSCODE_FAILURES } from '../domain/passcode-lockout';
 import { USER_ACCESS_FIND } from './card-access.repository';
@@ -13,16 +14,18 @@ import { RECORD_COLUMNS, toRecord, type IdempotencyRow } from './idempotency.rep
 import { ENTRY_COLUMNS, entryFromRow, type LedgerEntryRow } from './ledger.repository';
 import { FAILURES_FIND, failuresFromRow, type PasscodeFailureRow } from './passcode-failure.repository';
 
-/** How a batch names its card: every call in it names the card the same way. */
-export type BatchLookup = Extract<CardLookup, { readonly kind: 'number' | 'saved' }>;
+/** What a single call reads besides the card: nothing. */
+export const NO_BATCH_READS: BatchReads = { keys: [], redemptions: [] };
 
 /**
- * A batch's first round trip: its refunds' redemptions locked first (in id order, as a single
- * refund locks its one before the card), then the card as one call locks it, then what was given
- * back of each redemption and the records its keys already have, read under the lock.
+ * The first round trip of a call or a batch that names its card by number or as a saved card:
+ * the redemptions a batch's refunds name, locked first (in id order, as a single refund locks its
+ * one before the card), then the card with the number's failures or the user's access, then what
+ * was given back of each redemption and the records the batch's keys already have, read under
+ * the lock. With NO_BATCH_READS it is exactly the single path's locking read.
  */
-export function batchLockStatements(
-  lookup: BatchLookup,
+export function lockStatements(
+  lookup: ReferenceLookup,
   batch: BatchReads,
 ): { sql: string; values: unknown[]; results: number } {
   const statements: string[] = ['START TRANSACTION'];
@@ -66,8 +69,8 @@ export function batchLockStatements(
 type SumRow = { public_id: string; total: string | number };
 type KeyedRecordRow = IdempotencyRow & { caller: string; idempotency_key: string };
 
-/** What batchLockStatements' result sets (the last `results` of the reply) say. */
-export function readBatch(results: unknown[], lookup: BatchLookup, batch: BatchReads): LockedCardRead {
+/** What lockStatements' result sets (the last `results` of the reply) say. */
+export function readLocked(results: unknown[], lookup: ReferenceLookup, batch: BatchReads): LockedCardRead {
   const [cards, second] = results as [GiftCardRow[], unknown[]];
   const row = cards[0];
   const card = row === undefined ? null : fromRow(row);
@@ -90,7 +93,8 @@ export function readBatch(results: unknown[], lookup: BatchLookup, batch: BatchR
       if (record !== null) records.set(scopedKeyId({ scope: stored.caller, key: stored.idempotency_key }), record);
     }
   }
-  const read = { card, redemption: null, batch: { records, redemptions } };
+  const batchRead = records.size === 0 && redemptions.size === 0 ? NO_BATCH_READ : { records, redemptions };
+  const read = { card, redemption: null, batch: batchRead };
   return lookup.kind === 'number'
     ? { ...read, failures: failuresFromRow((second as PasscodeFailureRow[])[0]), hasAccess: true }
     : {
