@@ -17,6 +17,7 @@ import {
   type AppContext,
   type CardTransaction,
   type IdempotencyRecord,
+  type BatchRead,
   type RecordWrite,
   type ReferenceLookup,
   type ScopedKey,
@@ -54,6 +55,11 @@ export interface CardOperation extends Queued {
   readonly workByMs: number | null;
   /** Runs it by itself, exactly as with nothing else on its card, in its own call's context. */
   readonly alone: () => Promise<unknown>;
+  /**
+   * Runs `work` in the call's own context: a batch runs in whichever call's context drained the
+   * line, and what a call's decision reads of its context (its caller, for its event) is its own.
+   */
+  inCallContext<T>(work: () => T): T;
   answer(value: unknown): void;
   /** Told of every redemption a batch made, so refunds of it can join the line. */
   readonly redeemed: (entryPublicId: string) => void;
@@ -131,6 +137,10 @@ function decideBatch(ctx: AppContext, line: CardLine, batch: readonly CardOperat
 /** The card as the batch has left it so far, and what the batch will write. */
 class RunningCard {
   readonly answers = new Map<CardOperation, Answer>();
+  /** Operations the batch does not judge: each runs by itself after it. */
+  readonly alone: CardOperation[] = [];
+  /** Some call proved the number's passcode, which ends its streak of wrong ones. */
+  passcodeProven = false;
   readonly records: RecordWrite[] = [];
   readonly entries: LedgerEntry[] = [];
   readonly events: CardEvent[] = [];
@@ -140,12 +150,23 @@ class RunningCard {
   /** What has been given back of each redemption a refund of the batch named, as the batch left it. */
   readonly givenBack = new Map<string, Minor>();
 
-  constructor(public card: GiftCard) {}
+  /** The card as the ones decided so far left it. */
+  card: GiftCard;
 
-  post(ctx: AppContext, change: KeyedChange, posted: Posted<unknown>, entryId: string, now: Date): void {
+  constructor(
+    /** The card as the locking read found it. */
+    readonly locked: GiftCard,
+    /** What else the read found: the keys' records, the refunds' redemptions. */
+    readonly read: BatchRead,
+    readonly now: Date,
+  ) {
+    this.card = locked;
+  }
+
+  post(ctx: AppContext, change: KeyedChange, posted: Posted<unknown>, entryId: string): void {
     const operationId = randomUUID();
-    const entry = entryOf(posted, entryId, operationId, now);
-    const record = recordOf(ctx, change.key, change.fingerprint, operationId, now, posted.reply);
+    const entry = entryOf(posted, entryId, operationId, this.now);
+    const record = recordOf(ctx, change.key, change.fingerprint, operationId, this.now, posted.reply);
     this.records.push(record);
     this.entries.push(entry);
     this.events.push(balanceChanged(posted.card, entry));
@@ -167,68 +188,22 @@ async function decideLocked(
   tx: CardTransaction,
 ): Promise<Decided> {
   const now = ctx.clock.now();
-  const { card, failures, hasAccess, batch: read } = tx.read;
+  const { card, failures, hasAccess } = tx.read;
   // Whatever would refuse or settle the card first is each operation's own to meet, by itself.
   if (card === null || !hasAccess || isLockedOut(failures, now) || hasLapsedHolds(card, now)) {
     await tx.rollback(null);
     return { answers: new Map(), alone: batch, redemptions: [] };
   }
-  const running = new RunningCard(card);
-  const alone: CardOperation[] = [];
-  let passcodeProven = false;
+  const running = new RunningCard(card, tx.read.batch, now);
   for (const operation of batch) {
-    const { request } = operation;
-    if (request.kind !== 'refund' && request.reference.kind === 'credentials') {
-      // A wrong guess is judged and counted by itself, under the number's own lock.
-      if (!passcodeOpens(ctx, card, request.reference.passcode)) {
-        alone.push(operation);
-        continue;
-      }
-      passcodeProven = true;
-    }
-    if (request.kind === 'read') {
-      running.answers.set(operation, { ok: true, value: request.view(running.card) });
-      continue;
-    }
-    const prior = running.decidedKeys.get(scopedKeyId(request.key)) ?? read.records.get(scopedKeyId(request.key));
-    if (prior !== undefined) {
-      running.answers.set(
-        operation,
-        attempt(() => replay(ctx, prior, request.fingerprint)),
-      );
-      continue;
-    }
-    const entryId = randomUUID();
-    let posted: Posted<unknown>;
-    if (request.kind === 'refund') {
-      const redemption = read.redemptions.get(request.entryPublicId);
-      // Money that moved on, or another card's: its own path follows it there.
-      if (redemption === undefined || redemption.entry.cardId !== card.id || card.successorCardId !== null) {
-        alone.push(operation);
-        continue;
-      }
-      const givenBack = running.givenBack.get(request.entryPublicId) ?? redemption.givenBackMinor;
-      const decided = attempt(() => request.decide(redemption.entry, givenBack, running.card, now, entryId));
-      if (!decided.ok) {
-        running.answers.set(operation, decided);
-        continue;
-      }
-      posted = decided.value as Posted<unknown>;
-      running.givenBack.set(request.entryPublicId, givenBack + posted.amountMinor);
-    } else {
-      const decided = attempt(() => request.decide(running.card, now, entryId));
-      if (!decided.ok) {
-        running.answers.set(operation, decided);
-        continue;
-      }
-      posted = decided.value as Posted<unknown>;
-      if (posted.type === EntryType.REDEEM) running.redemptions.push(entryId);
-    }
-    running.post(ctx, request, posted, entryId, now);
-    running.answers.set(operation, { ok: true, value: posted.reply });
+    operation.inCallContext(() => {
+      decideOne(ctx, operation, running);
+    });
   }
   const clearFailuresOf =
-    passcodeProven && line.lookup.kind === 'number' && hasPasscodeFailures(failures) ? line.lookup.numberHash : null;
+    running.passcodeProven && line.lookup.kind === 'number' && hasPasscodeFailures(failures)
+      ? line.lookup.numberHash
+      : null;
   if (running.entries.length === 0) {
     await tx.commitRead(clearFailuresOf);
   } else {
@@ -241,7 +216,58 @@ async function decideLocked(
       now,
     });
   }
-  return { answers: running.answers, alone, redemptions: running.redemptions };
+  return { answers: running.answers, alone: running.alone, redemptions: running.redemptions };
+}
+
+/** One operation against the card as the ones before it left it: its answer, or a place among those run alone. */
+function decideOne(ctx: AppContext, operation: CardOperation, running: RunningCard): void {
+  const { request } = operation;
+  const { locked, read } = running;
+  if (request.kind !== 'refund' && request.reference.kind === 'credentials') {
+    // A wrong guess is judged and counted by itself, under the number's own lock.
+    if (!passcodeOpens(ctx, locked, request.reference.passcode)) {
+      running.alone.push(operation);
+      return;
+    }
+    running.passcodeProven = true;
+  }
+  if (request.kind === 'read') {
+    running.answers.set(operation, { ok: true, value: request.view(running.card) });
+    return;
+  }
+  const prior = running.decidedKeys.get(scopedKeyId(request.key)) ?? read.records.get(scopedKeyId(request.key));
+  if (prior !== undefined) {
+    running.answers.set(
+      operation,
+      attempt(() => replay(ctx, prior, request.fingerprint)),
+    );
+    return;
+  }
+  const entryId = randomUUID();
+  let decided: Answer;
+  if (request.kind === 'refund') {
+    const redemption = read.redemptions.get(request.entryPublicId);
+    // Money that moved on, or another card's: its own path follows it there.
+    if (redemption === undefined || redemption.entry.cardId !== locked.id || locked.successorCardId !== null) {
+      running.alone.push(operation);
+      return;
+    }
+    const givenBack = running.givenBack.get(request.entryPublicId) ?? redemption.givenBackMinor;
+    decided = attempt(() => request.decide(redemption.entry, givenBack, running.card, running.now, entryId));
+    if (decided.ok) {
+      running.givenBack.set(request.entryPublicId, givenBack + (decided.value as Posted<unknown>).amountMinor);
+    }
+  } else {
+    decided = attempt(() => request.decide(running.card, running.now, entryId));
+  }
+  if (!decided.ok) {
+    running.answers.set(operation, decided);
+    return;
+  }
+  const posted = decided.value as Posted<unknown>;
+  if (posted.type === EntryType.REDEEM) running.redemptions.push(entryId);
+  running.post(ctx, request, posted, entryId);
+  running.answers.set(operation, { ok: true, value: posted.reply });
 }
 
 /** A rule's refusal is that operation's answer; anything else fails the batch. */

@@ -51,6 +51,10 @@ export class CardLines {
   run<R>(ctx: AppContext, line: CardLine, request: CardRequest, alone: () => Promise<R>): Promise<R> {
     if (this.queue === null) return alone();
     const queue = this.queue;
+    // The call's context, for what runs later on its behalf: AsyncResource.bind would keep it too,
+    // at about a hundred times the cost on Node 20 (it wraps each bound function in deprecation
+    // shims), which this hot path would pay on every call.
+    const call = new AsyncResource('card-operation');
     return new Promise<R>((resolve, reject) => {
       queue.add(line.id, {
         ctx,
@@ -58,7 +62,8 @@ export class CardLines {
         request,
         workByMs: currentWorkDeadline(),
         bytes: FIXED_OPERATION_BYTES + requestBytes(request),
-        alone: inThisContext(alone),
+        alone: () => call.runInAsyncScope(alone),
+        inCallContext: (work) => call.runInAsyncScope(work),
         answer: resolve,
         fail: reject,
         redeemed: (entryPublicId) => {
@@ -67,16 +72,6 @@ export class CardLines {
       });
     });
   }
-}
-
-/**
- * `alone`, to run later in the calling context (its deadline, its caller). AsyncResource.bind
- * would do the same at about a hundred times the cost on Node 20 (it wraps every bound
- * function in deprecation shims), which a hot path pays on every call.
- */
-function inThisContext<R>(run: () => Promise<R>): () => Promise<R> {
-  const resource = new AsyncResource('card-operation');
-  return () => resource.runInAsyncScope(run);
 }
 
 /** The strings an operation sends along (its key, references, names), which its writes repeat. */

@@ -9,12 +9,15 @@ import { GiftCardEventType } from '../../gen/giftcard/v1/gift_card_event';
 import { newKey, newPurchase } from '../support/builders';
 import { EventTap, TEST_AMQP_URL, testExchangeName, type TappedEvent } from '../support/event-tap';
 import { useTestService } from '../support/integration-hooks';
+import { waitForLockWaits } from '../support/lock-waits';
 import { rpcError } from '../support/rpc-error';
+import { rawConnection, testDatabaseName } from '../support/test-database';
 import type { TestService } from '../support/test-service';
 import { newUserId } from '../support/wallet';
 
 const OPS_TOKEN = `ops-${randomUUID()}`;
 const SHOP_TOKEN = `shop-${randomUUID()}`;
+const KIOSK_TOKEN = `kiosk-${randomUUID()}`;
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 const callersFile = join(mkdtempSync(join(tmpdir(), 'lifecycle-callers-')), 'callers.json');
@@ -24,6 +27,7 @@ writeFileSync(
     callers: [
       { name: 'ops-console', tokenSha256: sha256(OPS_TOKEN), allow: ['operators', 'read'] },
       { name: 'storefront', tokenSha256: sha256(SHOP_TOKEN), allow: ['payments', 'wallet', 'read'] },
+      { name: 'kiosk', tokenSha256: sha256(KIOSK_TOKEN), allow: ['payments'] },
     ],
   }),
 );
@@ -48,6 +52,7 @@ afterAll(async () => {
 });
 
 const asShop = { bearerToken: SHOP_TOKEN };
+const asKiosk = { bearerToken: KIOSK_TOKEN };
 const asOps = { bearerToken: OPS_TOKEN };
 const T = GiftCardEventType;
 
@@ -179,5 +184,42 @@ describe('Events name the authenticated caller', () => {
         expect(tapped.content.toString('latin1')).not.toContain(secret);
       }
     }
+  });
+
+  it("names each batched call's own caller, whoever started the batch", async () => {
+    const card = await issueAsShop();
+    const redeemAs = (as: { bearerToken: string }) =>
+      svc.api.redeem(
+        {
+          idempotencyKey: newKey(),
+          cardNumber: card.cardNumber,
+          passcode: card.passcode,
+          amount: 100n,
+          currency: 'USD',
+        },
+        as,
+      );
+    const locker = await rawConnection();
+    let redeemed: { transactionId: string }[];
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT id FROM gift_card WHERE public_id = ? FOR UPDATE', [card.giftCardId]);
+      // The kiosk's call waits for the row inside the database; the two behind it wait in the
+      // card's line and go together in the next transaction, started when the kiosk's ends.
+      const first = redeemAs(asKiosk);
+      await waitForLockWaits(locker, testDatabaseName(), 1);
+      const second = redeemAs(asShop);
+      while (svc.service.app.cardLines.waiting() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+      const third = redeemAs(asKiosk);
+      while (svc.service.app.cardLines.waiting() < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      await locker.query('ROLLBACK');
+      redeemed = await Promise.all([first, second, third]);
+    } finally {
+      await locker.end();
+    }
+    const events = await eventsOf(card.giftCardId, 4);
+    const callerOf = (transactionId: string) =>
+      events.find((tapped) => tapped.event.ledgerEntryId === transactionId)?.event.caller;
+    expect(redeemed.map((answer) => callerOf(answer.transactionId))).toEqual(['kiosk', 'storefront', 'kiosk']);
   });
 });
