@@ -1,4 +1,4 @@
-import { currentCall, withCall } from './call-context';
+import { currentCall } from './call-context';
 
 /**
  * Who the current call is from: the calling service's name (for events and audit rows) and whose
@@ -16,11 +16,6 @@ export const ANONYMOUS_KEY_SCOPE = '';
 
 /** Work done by the service itself, outside any call (the hold sweeper): no caller to name. */
 export const NO_CALLER_NAME = '';
-
-/** Runs the work as the caller's, keeping the current call's deadline. */
-export function withCaller<T>(caller: CallCaller, work: () => T): T {
-  return withCall({ caller, workByMs: currentCall()?.workByMs ?? null }, work);
-}
 
 /** The current call's key scope; outside a call (tools, tests of the operations), the anonymous one. */
 export function currentKeyScope(): string {
