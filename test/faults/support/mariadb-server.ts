@@ -179,7 +179,7 @@ export class MariaDbServer {
       const child = spawn(MARIADBD, this.commandLine(extraOptions), { stdio: 'ignore' });
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`mariadbd ${extraOptions.join(' ')} on port ${this.port} did not exit`));
+        reject(new Error(`mariadbd ${extraOptions.join(' ')} on port ${this.port} did not exit:\n${this.errorLog()}`));
       }, START_TIMEOUT_MS);
       child.once('exit', () => {
         clearTimeout(timer);
