@@ -17,6 +17,7 @@ import {
 import { NO_PASSCODE_FAILURES, type PasscodeFailures } from '../domain/passcode-lockout';
 import { runAttempts, type Attempt, type AttemptPolicy } from './attempts';
 import { lockStatements, NO_BATCH_READS, readLocked } from './card-lock-read';
+import { BEGIN_GUARDED, COMMIT_GUARDED, SESSION_AUTOCOMMIT_OFF } from './guarded-transaction';
 import type { EventEncoder } from './event-outbox.repository';
 import { CARD_COLUMNS, CARD_SAVE, cardSaveValues, fromRow, type GiftCardRow } from './gift-card.repository';
 import { RECORD_COLUMNS, toRecord, type IdempotencyRow } from './idempotency.repository';
@@ -44,13 +45,15 @@ import {
  * multi-statement text query. Every value goes through mysql2's escaping (`?`), never spliced.
  * bench/sql-workload.ts sends the same, and bench/sql-drift-check.ts checks that it does.
  */
-const SESSION_SETUP = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION innodb_lock_wait_timeout = ';
+const SESSION_SETUP =
+  `SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; ${SESSION_AUTOCOMMIT_OFF}; ` +
+  'SET SESSION innodb_lock_wait_timeout = ';
 /*
  * Refunds serialize on the redemption's entry, then lock the card it was taken from, as the unit
  * of work's path does; a card that passed its money on is followed there, on that path.
  */
 const LOCK_REDEMPTION =
-  `START TRANSACTION; SELECT ${ENTRY_COLUMNS} FROM ledger_entry WHERE public_id = ? FOR UPDATE; ` +
+  `${BEGIN_GUARDED}; SELECT ${ENTRY_COLUMNS} FROM ledger_entry WHERE public_id = ? FOR UPDATE; ` +
   'SELECT COALESCE(SUM(amount_minor), 0) AS total FROM ledger_entry ' +
   "WHERE (refund_of_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?) AND entry_type = 'REFUND') " +
   'OR reverses_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?); ' +
@@ -62,6 +65,8 @@ const RECORD_INSERT =
 const OUTBOX_ROW = '(?, ?, ?, ?, ?)';
 const OUTBOX_INSERT = 'INSERT INTO event_outbox (event_id, card_id, event_type, payload, created_at) VALUES ';
 const RECORD_FIND = `SELECT ${RECORD_COLUMNS} FROM idempotency_record WHERE caller = ? AND idempotency_key = ?`;
+/** With autocommit off, a read after the ROLLBACK opens a transaction of its own: ended at once, never left on an idle connection. */
+const ROLLBACK_AND_FIND_RECORD = `ROLLBACK; ${RECORD_FIND}; ROLLBACK`;
 const RECORD_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 export interface CardPathOptions extends AttemptPolicy {
@@ -130,6 +135,7 @@ export class MysqlCardPath implements CardPath {
   ): Promise<T> {
     const connection = await acquire(this.pool);
     let open = false;
+    let rolledBack = true;
     try {
       attempt.connected(connection);
       open = true;
@@ -143,8 +149,16 @@ export class MysqlCardPath implements CardPath {
       return await work(tx);
     } finally {
       attempt.finished();
-      if (open) await this.roundTrip(connection, 'ROLLBACK', []).catch(() => undefined);
-      connection.release();
+      if (open) {
+        rolledBack = await this.roundTrip(connection, 'ROLLBACK', []).then(
+          () => true,
+          () => false,
+        );
+      }
+      // A session whose ROLLBACK failed may hold statements an aborted transaction left behind
+      // (guarded-transaction.ts); the next START TRANSACTION would commit them. Closing it rolls them back.
+      if (rolledBack) connection.release();
+      else connection.destroy();
     }
   }
 
@@ -237,8 +251,11 @@ class OpenCardTransaction implements CardTransaction {
 
   async commitRead(clearFailuresOf: Uint8Array | null): Promise<void> {
     this.attempt.phase = 'committing';
-    if (clearFailuresOf === null) await this.path.roundTrip(this.connection, 'COMMIT', []);
-    else await this.path.roundTrip(this.connection, `${FAILURES_CLEAR}; COMMIT`, [Buffer.from(clearFailuresOf)]);
+    if (clearFailuresOf === null) await this.path.roundTrip(this.connection, COMMIT_GUARDED, []);
+    else
+      await this.path.roundTrip(this.connection, `${FAILURES_CLEAR}; ${COMMIT_GUARDED}`, [
+        Buffer.from(clearFailuresOf),
+      ]);
     this.ended();
   }
 
@@ -256,9 +273,9 @@ class OpenCardTransaction implements CardTransaction {
   async commitFailures(numberHash: Uint8Array, failures: PasscodeFailures | null): Promise<void> {
     this.attempt.phase = 'committing';
     if (failures === null) {
-      await this.path.roundTrip(this.connection, 'COMMIT', []);
+      await this.path.roundTrip(this.connection, COMMIT_GUARDED, []);
     } else {
-      await this.path.roundTrip(this.connection, `${FAILURES_SAVE}; COMMIT`, [
+      await this.path.roundTrip(this.connection, `${FAILURES_SAVE}; ${COMMIT_GUARDED}`, [
         failures.failedAttempts,
         failures.lockedUntil,
         failures.lastFailureAt,
@@ -274,14 +291,14 @@ class OpenCardTransaction implements CardTransaction {
       this.ended();
       return null;
     }
-    const results = await this.path.roundTrip(this.connection, `ROLLBACK; ${RECORD_FIND}`, [key.scope, key.key]);
+    const results = await this.path.roundTrip(this.connection, ROLLBACK_AND_FIND_RECORD, [key.scope, key.key]);
     this.ended();
-    const [rows] = lastResults(results, 1) as [IdempotencyRow[]];
+    const [rows] = lastResults(results, 2) as [IdempotencyRow[]];
     return toRecord(rows[0]);
   }
 }
 
-/** The second round trip: the keys' records first, so a replay changes nothing, then the change and COMMIT. */
+/** The second round trip: the keys' records first, so a replay changes nothing, then the change and the guarded COMMIT. */
 function writeStatements(write: CardWrite, encode: EventEncoder | undefined): { sql: string; values: unknown[] } {
   const statements: string[] = [];
   const values: unknown[] = [];
@@ -318,6 +335,6 @@ function writeStatements(write: CardWrite, encode: EventEncoder | undefined): { 
       values.push(event.eventId, event.cardId.toString(), event.type, Buffer.from(encode(event)), event.occurredAt);
     }
   }
-  statements.push('COMMIT');
+  statements.push(COMMIT_GUARDED);
   return { sql: statements.join('; '), values };
 }

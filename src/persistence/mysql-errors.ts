@@ -8,6 +8,11 @@ export const MySqlErrno = {
   SERVER_SHUTDOWN: 1053,
   QUERY_INTERRUPTED: 1317,
   TOO_MANY_CONNECTIONS: 1040,
+  /**
+   * "SAVEPOINT ... does not exist": on the single-card path, the transaction its first round trip
+   * began is gone (guarded-transaction.ts), and the whole work may run again.
+   */
+  SAVEPOINT_GONE: 1305,
   /** A Galera node outside the primary component, or still joining: "WSREP has not yet prepared node". */
   WSREP_NOT_READY: 1047,
 } as const;
@@ -61,16 +66,20 @@ export function isDuplicateKey(error: unknown, keyName: string): boolean {
 export function isRetryableConflict(error: unknown): boolean {
   const errno = mysqlErrno(error);
   return (
-    errno === MySqlErrno.DEADLOCK || errno === MySqlErrno.LOCK_WAIT_TIMEOUT || errno === MySqlErrno.SNAPSHOT_CONFLICT
+    errno === MySqlErrno.DEADLOCK ||
+    errno === MySqlErrno.LOCK_WAIT_TIMEOUT ||
+    errno === MySqlErrno.SNAPSHOT_CONFLICT ||
+    errno === MySqlErrno.SAVEPOINT_GONE
   );
 }
 
-export type RetryReason = 'deadlock' | 'lock_wait_timeout' | 'snapshot_conflict';
+export type RetryReason = 'deadlock' | 'lock_wait_timeout' | 'snapshot_conflict' | 'transaction_lost';
 
 /** Why a retryable conflict happened, in words a metric label can carry. */
 export function retryReasonOf(error: unknown): RetryReason {
   const errno = mysqlErrno(error);
   if (errno === MySqlErrno.DEADLOCK) return 'deadlock';
+  if (errno === MySqlErrno.SAVEPOINT_GONE) return 'transaction_lost';
   return errno === MySqlErrno.LOCK_WAIT_TIMEOUT ? 'lock_wait_timeout' : 'snapshot_conflict';
 }
 
