@@ -128,8 +128,10 @@ export class GaleraCluster {
    */
   async restart(index: number): Promise<void> {
     const node = this.node(index);
-    const log = await node.runToExit(['--wsrep-recover']);
-    const position = /WSREP: Recovered position: ([0-9a-f-]+:-?\d+)/.exec(log)?.[1];
+    const [, position] = await node.runUntilLogged(
+      ['--wsrep-recover'],
+      /WSREP: Recovered position: ([0-9a-f-]+:-?\d+)/,
+    );
     await node.start(position === undefined ? [] : [`--wsrep-start-position=${position}`]);
     await this.waitSynced(index);
   }
