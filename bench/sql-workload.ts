@@ -43,15 +43,12 @@ const COMMIT = 'COMMIT';
  * text query on a pool of its own; the session settings ride along with a connection's first one.
  */
 const SESSION_SETUP_BATCH =
-  'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION autocommit = 0; SET SESSION innodb_lock_wait_timeout = ';
-/** The savepoint that a COMMIT releases first, so that a Galera abort cannot commit half a write (guarded-transaction.ts). */
-const BEGIN_GUARDED = `${BEGIN}; SAVEPOINT locked_transaction`;
-const COMMIT_GUARDED = `RELEASE SAVEPOINT locked_transaction; ${COMMIT}`;
-const LOCK_BATCH = `${BEGIN_GUARDED}; ${CARD_LOCK_BY_NUMBER_HASH}; ${PASSCODE_FAILURES_FIND}`;
+  'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION innodb_lock_wait_timeout = ';
+const LOCK_BATCH = `${BEGIN}; ${CARD_LOCK_BY_NUMBER_HASH}; ${PASSCODE_FAILURES_FIND}`;
 const RECORD_INSERT =
   'INSERT INTO idempotency_record (caller, idempotency_key, record_format, rpc, fingerprint, operation_id, ' +
   'sealed_response, sealed_secrets, secrets_expire_at, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const WRITE_BATCH = `${RECORD_INSERT}; ${CARD_SAVE}; ${LEDGER_APPEND}; ${COMMIT_GUARDED}`;
+const WRITE_BATCH = `${RECORD_INSERT}; ${CARD_SAVE}; ${LEDGER_APPEND}; ${COMMIT}`;
 const ROLLBACK = 'ROLLBACK';
 
 const DAY_MS = 86_400_000;
@@ -222,7 +219,7 @@ export class SqlWorkload implements Workload {
     const connection = await this.cardPool.getConnection();
     try {
       await this.lock(connection, this.numberHash(card));
-      await connection.query(COMMIT_GUARDED);
+      await connection.query(COMMIT);
     } catch (error) {
       await connection.query(ROLLBACK).catch(() => undefined);
       throw error;

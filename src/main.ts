@@ -21,6 +21,7 @@ import { DatabaseEndpoints, DatabaseHostSelector } from './persistence/database-
 import { TypeOrmLedgerSnapshots } from './persistence/ledger-snapshot.repository';
 import { MysqlOutboxQueue } from './persistence/event-outbox.repository';
 import { warnOfDurabilityRisks } from './persistence/durability-check';
+import { detectTransactionFraming, type TransactionFraming } from './persistence/guarded-transaction';
 import { RetentionSweeper } from './persistence/retention-sweeper';
 import { roundTripTracer, traceQueries } from './persistence/traced-queries';
 import { translateDatabaseError } from './persistence/attempts';
@@ -66,6 +67,8 @@ export interface ServiceOverrides {
   readonly ephemeralMetricsPort?: boolean;
   /** Tests move time by hand (hold expiry at an exact instant); everything else uses the system clock. */
   readonly clock?: Clock;
+  /** Tests run a Galera node's guarded transactions on a single server; otherwise the database is asked. */
+  readonly transactionFraming?: TransactionFraming;
 }
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };
@@ -192,6 +195,8 @@ export async function startService(config: Config, log: Logger, overrides: Servi
             },
           }),
     };
+    const framing = overrides.transactionFraming ?? (await detectTransactionFraming(dataSource));
+    log.info('card path transactions framed', { framing: framing.name });
     const cardPath = new MysqlCardPath(
       createCardPathPool({
         url: config.databaseUrl,
@@ -199,7 +204,11 @@ export async function startService(config: Config, log: Logger, overrides: Servi
         connectTimeoutMs: config.dbConnectTimeoutMs,
         hosts: databaseHosts,
       }),
-      { ...transactions, ...(tracing === null ? {} : { traceRoundTrip: roundTripTracer(tracing.tracer) }) },
+      {
+        ...transactions,
+        framing,
+        ...(tracing === null ? {} : { traceRoundTrip: roundTripTracer(tracing.tracer) }),
+      },
     );
     closers.push(() => withinMs(cardPath.close(), POOL_CLOSE_TIMEOUT_MS));
     const cardLines = new CardLines({ maxOperations: config.cardBatchMaxOperations, maxBytes: CARD_BATCH_MAX_BYTES });

@@ -10,7 +10,7 @@ import {
 import { NO_PASSCODE_FAILURES } from '../domain/passcode-lockout';
 import { USER_ACCESS_FIND } from './card-access.repository';
 import { CARD_LOCK_BY_NUMBER_HASH, CARD_LOCK_BY_PUBLIC_ID, fromRow, type GiftCardRow } from './gift-card.repository';
-import { BEGIN_GUARDED } from './guarded-transaction';
+import type { TransactionFraming } from './guarded-transaction';
 import { RECORD_COLUMNS, toRecord, type IdempotencyRow } from './idempotency.repository';
 import { ENTRY_COLUMNS, entryFromRow, type LedgerEntryRow } from './ledger.repository';
 import { FAILURES_FIND, failuresFromRow, type PasscodeFailureRow } from './passcode-failure.repository';
@@ -28,8 +28,9 @@ export const NO_BATCH_READS: BatchReads = { keys: [], redemptions: [] };
 export function lockStatements(
   lookup: ReferenceLookup,
   batch: BatchReads,
+  framing: TransactionFraming,
 ): { sql: string; values: unknown[]; results: number } {
-  const statements: string[] = [BEGIN_GUARDED];
+  const statements: string[] = [framing.begin];
   const values: unknown[] = [];
   const { redemptions, keys } = batch;
   const entryIds = redemptions.map(() => '?').join(', ');

@@ -17,7 +17,7 @@ import {
 import { NO_PASSCODE_FAILURES, type PasscodeFailures } from '../domain/passcode-lockout';
 import { runAttempts, type Attempt, type AttemptPolicy } from './attempts';
 import { lockStatements, NO_BATCH_READS, readLocked } from './card-lock-read';
-import { BEGIN_GUARDED, COMMIT_GUARDED, SESSION_AUTOCOMMIT_OFF } from './guarded-transaction';
+import { GUARDED_FRAMING, type TransactionFraming } from './guarded-transaction';
 import type { EventEncoder } from './event-outbox.repository';
 import { CARD_COLUMNS, CARD_SAVE, cardSaveValues, fromRow, type GiftCardRow } from './gift-card.repository';
 import { RECORD_COLUMNS, toRecord, type IdempotencyRow } from './idempotency.repository';
@@ -45,15 +45,13 @@ import {
  * multi-statement text query. Every value goes through mysql2's escaping (`?`), never spliced.
  * bench/sql-workload.ts sends the same, and bench/sql-drift-check.ts checks that it does.
  */
-const SESSION_SETUP =
-  `SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; ${SESSION_AUTOCOMMIT_OFF}; ` +
-  'SET SESSION innodb_lock_wait_timeout = ';
+const SESSION_SETUP = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION innodb_lock_wait_timeout = ';
 /*
  * Refunds serialize on the redemption's entry, then lock the card it was taken from, as the unit
  * of work's path does; a card that passed its money on is followed there, on that path.
  */
-const LOCK_REDEMPTION =
-  `${BEGIN_GUARDED}; SELECT ${ENTRY_COLUMNS} FROM ledger_entry WHERE public_id = ? FOR UPDATE; ` +
+const LOCK_REDEMPTION_READS =
+  `SELECT ${ENTRY_COLUMNS} FROM ledger_entry WHERE public_id = ? FOR UPDATE; ` +
   'SELECT COALESCE(SUM(amount_minor), 0) AS total FROM ledger_entry ' +
   "WHERE (refund_of_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?) AND entry_type = 'REFUND') " +
   'OR reverses_entry_id = (SELECT id FROM ledger_entry WHERE public_id = ?); ' +
@@ -75,6 +73,8 @@ export interface CardPathOptions extends AttemptPolicy {
   readonly events?: { readonly encode: EventEncoder; readonly committed: () => void };
   /** Wraps each round trip (a span per statement batch when tracing is on). */
   readonly traceRoundTrip?: <T>(sql: string, send: () => Promise<T>) => Promise<T>;
+  /** How transactions begin and commit (guarded-transaction.ts); guarded unless the database is known to be a single server. */
+  readonly framing?: TransactionFraming;
 }
 
 type Results = unknown[];
@@ -106,12 +106,16 @@ export class MysqlCardPath implements CardPath {
   /** Connections whose session settings are applied; sent along with their first round trip. */
   private readonly prepared = new WeakSet();
   private readonly sessionSetup: string;
+  readonly framing: TransactionFraming;
+  private readonly lockRedemptionSql: string;
 
   constructor(
     private readonly pool: Pool,
     private readonly options: CardPathOptions,
   ) {
-    this.sessionSetup = `${SESSION_SETUP}${options.lockWaitTimeoutSeconds.toFixed(0)}; `;
+    this.framing = options.framing ?? GUARDED_FRAMING;
+    this.sessionSetup = `${SESSION_SETUP}${options.lockWaitTimeoutSeconds.toFixed(0)}; ${this.framing.session}`;
+    this.lockRedemptionSql = `${this.framing.begin}; ${LOCK_REDEMPTION_READS}`;
   }
 
   run<T>(lookup: CardLookup, work: (tx: CardTransaction) => Promise<T>, batch?: BatchReads): Promise<T> {
@@ -183,7 +187,7 @@ export class MysqlCardPath implements CardPath {
 
   /** The first round trip by the caller's reference (card-lock-read.ts): BEGIN, the locking read and what goes with it. */
   private async lock(connection: PoolConnection, lookup: ReferenceLookup, batch: BatchReads): Promise<LockedCardRead> {
-    const { sql, values, results } = lockStatements(lookup, batch);
+    const { sql, values, results } = lockStatements(lookup, batch, this.framing);
     const replies = await this.firstRoundTrip(connection, sql, values);
     return readLocked(lastResults(replies, results), lookup, batch);
   }
@@ -196,7 +200,7 @@ export class MysqlCardPath implements CardPath {
   ): Promise<LockedCardRead> {
     if (batch !== undefined) throw new Error('a batch names its card by number or as a saved card');
     const id = entryPublicId;
-    const results = await this.firstRoundTrip(connection, LOCK_REDEMPTION, [id, id, id, id]);
+    const results = await this.firstRoundTrip(connection, this.lockRedemptionSql, [id, id, id, id]);
     const [entries, sums, cards] = lastResults(results, 3) as [
       LedgerEntryRow[],
       { total: string | number }[],
@@ -225,7 +229,7 @@ class OpenCardTransaction implements CardTransaction {
   ) {}
 
   async commit(write: CardWrite): Promise<'committed' | KeyTaken> {
-    const { sql, values } = writeStatements(write, this.path.events?.encode);
+    const { sql, values } = writeStatements(write, this.path.events?.encode, this.path.framing);
     this.attempt.phase = 'committing';
     try {
       await this.path.roundTrip(this.connection, sql, values);
@@ -242,7 +246,7 @@ class OpenCardTransaction implements CardTransaction {
   }
 
   async commitBatch(write: CardWrite): Promise<void> {
-    const { sql, values } = writeStatements(write, this.path.events?.encode);
+    const { sql, values } = writeStatements(write, this.path.events?.encode, this.path.framing);
     this.attempt.phase = 'committing';
     await this.path.roundTrip(this.connection, sql, values);
     this.ended();
@@ -251,11 +255,9 @@ class OpenCardTransaction implements CardTransaction {
 
   async commitRead(clearFailuresOf: Uint8Array | null): Promise<void> {
     this.attempt.phase = 'committing';
-    if (clearFailuresOf === null) await this.path.roundTrip(this.connection, COMMIT_GUARDED, []);
-    else
-      await this.path.roundTrip(this.connection, `${FAILURES_CLEAR}; ${COMMIT_GUARDED}`, [
-        Buffer.from(clearFailuresOf),
-      ]);
+    const { commit } = this.path.framing;
+    if (clearFailuresOf === null) await this.path.roundTrip(this.connection, commit, []);
+    else await this.path.roundTrip(this.connection, `${FAILURES_CLEAR}; ${commit}`, [Buffer.from(clearFailuresOf)]);
     this.ended();
   }
 
@@ -272,10 +274,11 @@ class OpenCardTransaction implements CardTransaction {
 
   async commitFailures(numberHash: Uint8Array, failures: PasscodeFailures | null): Promise<void> {
     this.attempt.phase = 'committing';
+    const { commit } = this.path.framing;
     if (failures === null) {
-      await this.path.roundTrip(this.connection, COMMIT_GUARDED, []);
+      await this.path.roundTrip(this.connection, commit, []);
     } else {
-      await this.path.roundTrip(this.connection, `${FAILURES_SAVE}; ${COMMIT_GUARDED}`, [
+      await this.path.roundTrip(this.connection, `${FAILURES_SAVE}; ${commit}`, [
         failures.failedAttempts,
         failures.lockedUntil,
         failures.lastFailureAt,
@@ -298,8 +301,12 @@ class OpenCardTransaction implements CardTransaction {
   }
 }
 
-/** The second round trip: the keys' records first, so a replay changes nothing, then the change and the guarded COMMIT. */
-function writeStatements(write: CardWrite, encode: EventEncoder | undefined): { sql: string; values: unknown[] } {
+/** The second round trip: the keys' records first, so a replay changes nothing, then the change and the framing's COMMIT. */
+function writeStatements(
+  write: CardWrite,
+  encode: EventEncoder | undefined,
+  framing: TransactionFraming,
+): { sql: string; values: unknown[] } {
   const statements: string[] = [];
   const values: unknown[] = [];
   const { records, entries } = write;
@@ -335,6 +342,6 @@ function writeStatements(write: CardWrite, encode: EventEncoder | undefined): { 
       values.push(event.eventId, event.cardId.toString(), event.type, Buffer.from(encode(event)), event.occurredAt);
     }
   }
-  statements.push(COMMIT_GUARDED);
+  statements.push(framing.commit);
   return { sql: statements.join('; '), values };
 }

@@ -1,3 +1,5 @@
+import type { DataSource } from 'typeorm';
+
 /*
  * How the single-card path keeps a transaction whole on a Galera cluster.
  *
@@ -10,14 +12,49 @@
  * transaction that the round trip's COMMIT commits, and only then is the abort reported.
  * test/cluster/brute-force-abort.cluster.ts shows both.
  *
- * So the path's sessions run with autocommit off, and each transaction sets a savepoint when it
- * begins. Every COMMIT first releases that savepoint, which fails once the transaction it belongs
- * to has been rolled back: the round trip stops before its COMMIT, and whatever ran after the
- * abort is rolled back with the new transaction it opened. On a single server nothing can roll a
- * transaction back between two statements of a round trip, and the guard costs two statements
- * that touch no row.
+ * So on a Galera node the path's sessions run with autocommit off, and each transaction sets a
+ * savepoint when it begins. Every COMMIT first releases that savepoint, which fails once the
+ * transaction it belongs to has been rolled back: the round trip stops before its COMMIT, and
+ * whatever ran after the abort is rolled back with the new transaction it opened. A single server
+ * has no one to abort a transaction between two statements of a round trip, and is spared the two
+ * extra statements.
  */
+export interface TransactionFraming {
+  readonly name: 'plain' | 'guarded';
+  /** Sent with a connection's first round trip. */
+  readonly session: string;
+  readonly begin: string;
+  readonly commit: string;
+}
 
-export const SESSION_AUTOCOMMIT_OFF = 'SET SESSION autocommit = 0';
-export const BEGIN_GUARDED = 'START TRANSACTION; SAVEPOINT locked_transaction';
-export const COMMIT_GUARDED = 'RELEASE SAVEPOINT locked_transaction; COMMIT';
+export const PLAIN_FRAMING: TransactionFraming = {
+  name: 'plain',
+  session: '',
+  begin: 'START TRANSACTION',
+  commit: 'COMMIT',
+};
+
+export const GUARDED_FRAMING: TransactionFraming = {
+  name: 'guarded',
+  session: 'SET SESSION autocommit = 0; ',
+  begin: 'START TRANSACTION; SAVEPOINT locked_transaction',
+  commit: 'RELEASE SAVEPOINT locked_transaction; COMMIT',
+};
+
+/** `wsrep_on` as the server reports it; undefined on a server without Galera support (MySQL). */
+export function framingFor(wsrepOn: string | undefined): TransactionFraming {
+  return wsrepOn !== undefined && wsrepOn.toUpperCase() === 'ON' ? GUARDED_FRAMING : PLAIN_FRAMING;
+}
+
+/**
+ * Asks the database once, at start, whether it is a Galera node. Every node of a cluster is one,
+ * so a failover to another node keeps the answer. When the question itself fails, the guard is on.
+ */
+export async function detectTransactionFraming(dataSource: DataSource): Promise<TransactionFraming> {
+  try {
+    const rows: { Value: string }[] = await dataSource.query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'");
+    return framingFor(rows[0]?.Value);
+  } catch {
+    return GUARDED_FRAMING;
+  }
+}

@@ -1,6 +1,6 @@
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { GaleraCluster } from '../faults/support/galera-cluster';
-import { BEGIN_GUARDED, COMMIT_GUARDED, SESSION_AUTOCOMMIT_OFF } from '../../src/persistence/guarded-transaction';
+import { GUARDED_FRAMING, PLAIN_FRAMING } from '../../src/persistence/guarded-transaction';
 
 /*
  * What a Galera node does to a multi-statement write round trip whose transaction a replicated
@@ -88,7 +88,7 @@ async function writeAbortedMidway(
   const local = await connect(0, database);
   const remote = await connect(1, database);
   try {
-    await local.query(`${session.setup}; ${session.begin}; SELECT balance FROM card WHERE id = 1 FOR UPDATE`);
+    await local.query(`${session.setup}${session.begin}; SELECT balance FROM card WHERE id = 1 FOR UPDATE`);
     const write = local
       .query(
         `INSERT INTO record VALUES (1); UPDATE card SET balance = ${CARD_BALANCE - SPENT} WHERE id = 1; ` +
@@ -139,9 +139,9 @@ describe('a write round trip on a Galera node whose transaction another node abo
   it('under autocommit, stores the statements after the abort by themselves and answers success', async () => {
     await freshDatabase('abort_autocommit');
     const { reply } = await writeAbortedMidway('abort_autocommit', {
-      setup: READ_COMMITTED,
-      begin: 'START TRANSACTION',
-      commit: 'COMMIT',
+      setup: `${READ_COMMITTED}; `,
+      begin: PLAIN_FRAMING.begin,
+      commit: PLAIN_FRAMING.commit,
     });
     expect(reply).toBe('ok');
     const after = await stored('abort_autocommit');
@@ -153,9 +153,9 @@ describe('a write round trip on a Galera node whose transaction another node abo
   it('with autocommit off, commits them with the round trip’s COMMIT and only then reports the abort', async () => {
     await freshDatabase('abort_autocommit_off');
     const { reply } = await writeAbortedMidway('abort_autocommit_off', {
-      setup: `${READ_COMMITTED}; ${SESSION_AUTOCOMMIT_OFF}`,
-      begin: 'START TRANSACTION',
-      commit: 'COMMIT',
+      setup: `${READ_COMMITTED}; ${GUARDED_FRAMING.session}`,
+      begin: PLAIN_FRAMING.begin,
+      commit: PLAIN_FRAMING.commit,
     });
     expect(reply).toBe('error 1213');
     expect(await stored('abort_autocommit_off')).toEqual({ ...untouched, entries: 1 });
@@ -164,9 +164,9 @@ describe('a write round trip on a Galera node whose transaction another node abo
   it('as the card path sends it (autocommit off, guarded COMMIT), stores nothing and reports the abort', async () => {
     await freshDatabase('abort_guarded');
     const { reply } = await writeAbortedMidway('abort_guarded', {
-      setup: `${READ_COMMITTED}; ${SESSION_AUTOCOMMIT_OFF}`,
-      begin: BEGIN_GUARDED,
-      commit: COMMIT_GUARDED,
+      setup: `${READ_COMMITTED}; ${GUARDED_FRAMING.session}`,
+      begin: GUARDED_FRAMING.begin,
+      commit: GUARDED_FRAMING.commit,
     });
     expect(reply).toMatch(/^error (1213|1305)$/);
     expect(await stored('abort_guarded')).toEqual(untouched);

@@ -39,6 +39,7 @@ const FAILOVER_TIMEOUT_MS = 60_000;
 const NODE_DOWN_MS: readonly [number, number] = [2_000, 5_000];
 const GAP_MS: readonly [number, number] = [3_000, 8_000];
 const PROBE_MS = 100;
+const GUARDED_AT_START = '"framing":"guarded","message":"card path transactions framed"';
 const NODE_IN_USE = /"node":"([^"]+)","nodes":\d+,"message":"database node in use"/g;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -141,6 +142,8 @@ describe('The service on a Galera cluster, its nodes killed one at a time', () =
       if (cluster === undefined || services.length !== 2) throw new Error('setup failed');
       const db = cluster;
       const [a, b] = services as [ServiceUnderTest, ServiceUnderTest];
+      // Each process found it runs on Galera and guards its COMMITs (src/persistence/guarded-transaction.ts).
+      for (const service of services) expect(service.logs.text()).toContain(GUARDED_AT_START);
       const since = await withAdmin(db, 0, watermark);
       const world = new WorkloadWorld();
       const rng = new Rng(SEED);

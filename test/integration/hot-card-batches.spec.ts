@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise';
+import { GUARDED_FRAMING, PLAIN_FRAMING } from '../../src/persistence/guarded-transaction';
 import { Rng } from '../faults/support/random';
 import { credentialsOf, issueCard, newKey, newPurchase } from '../support/builders';
 import { assertLedgerInvariants } from '../support/ledger-invariants';
@@ -22,13 +23,6 @@ let db: Connection;
 const BATCH_MAX_OPERATIONS = 6;
 /** Every arrival must be admitted at once, to wait in the card's line rather than for admission. */
 const MAX_ARRIVALS = 40;
-
-useTestService(
-  (started) => {
-    ({ svc, db } = started);
-  },
-  { CARD_BATCH_MAX_OPERATIONS: String(BATCH_MAX_OPERATIONS), MAX_IN_FLIGHT_CALLS: String(MAX_ARRIVALS + 8) },
-);
 
 const SEED = Number(process.env.BATCH_SEED ?? Date.now() % 2 ** 31);
 const ROUNDS = 12;
@@ -231,7 +225,20 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
   }
 }
 
-describe('Hot-card batches', () => {
+/*
+ * Once as on a single server, once framed as on a Galera node (a savepoint every COMMIT releases
+ * first, src/persistence/guarded-transaction.ts): every commit the single-card path makes, a
+ * batch's, a call's alone, a wrong passcode's, a refused key's, runs here in both.
+ */
+describe.each([PLAIN_FRAMING, GUARDED_FRAMING])('Hot-card batches, $name transactions', (framing) => {
+  useTestService(
+    (started) => {
+      ({ svc, db } = started);
+    },
+    { CARD_BATCH_MAX_OPERATIONS: String(BATCH_MAX_OPERATIONS), MAX_IN_FLIGHT_CALLS: String(MAX_ARRIVALS + 8) },
+    { transactionFraming: framing },
+  );
+
   it(`answer every call as the calls one by one in arrival order would (seed ${SEED})`, async () => {
     const rng = new Rng(SEED);
     const maxBalance = svc.config.maxBalanceMinor;

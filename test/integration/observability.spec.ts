@@ -126,7 +126,6 @@ describe('Traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(roundTrips).toEqual([
       [
         'START TRANSACTION',
-        'SAVEPOINT locked_transaction',
         expect.stringMatching(/FROM gift_card WHERE number_hash = \? FOR UPDATE$/),
         expect.stringMatching(/^SELECT .* FROM passcode_failure/),
       ],
@@ -134,7 +133,6 @@ describe('Traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
         expect.stringMatching(/^INSERT INTO idempotency_record/),
         expect.stringMatching(/^UPDATE gift_card/),
         expect.stringMatching(/^INSERT INTO ledger_entry/),
-        'RELEASE SAVEPOINT locked_transaction',
         'COMMIT',
       ],
     ]);
