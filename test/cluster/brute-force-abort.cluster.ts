@@ -113,8 +113,10 @@ async function writeAbortedMidway(
   }
 }
 
-describe('a statement sent after another node aborted the transaction between round trips', () => {
-  it('is refused with a deadlock and stores nothing, as the unit of work sends its statements one at a time', async () => {
+describe('one statement per round trip, as the unit of work sends them', () => {
+  const untouched: Stored = { records: 0, balance: CARD_BALANCE + OTHER_NODE_ADDS, entries: 0 };
+
+  it('a statement sent after the abort landed between round trips is refused with a deadlock', async () => {
     await freshDatabase('abort_between');
     const local = await connect(0, 'abort_between');
     const remote = await connect(1, 'abort_between');
@@ -128,7 +130,35 @@ describe('a statement sent after another node aborted the transaction between ro
       local.destroy();
       remote.destroy();
     }
-    expect(await stored('abort_between')).toEqual({ records: 0, balance: CARD_BALANCE + OTHER_NODE_ADDS, entries: 0 });
+    expect(await stored('abort_between')).toEqual(untouched);
+  });
+
+  it('the round trip the abort lands in is refused, so a client that stops at its first error stores nothing', async () => {
+    await freshDatabase('abort_during');
+    const local = await connect(0, 'abort_during');
+    const remote = await connect(1, 'abort_during');
+    try {
+      for (const statement of [
+        'START TRANSACTION',
+        'SELECT balance FROM card WHERE id = 1 FOR UPDATE',
+        'INSERT INTO record VALUES (1)',
+        `UPDATE card SET balance = ${CARD_BALANCE - SPENT} WHERE id = 1`,
+      ]) {
+        await local.query(statement);
+      }
+      const running = local.query('DO SLEEP(3)');
+      running.catch(() => undefined);
+      await sleep(ABORT_AFTER_MS);
+      await remote.query(`UPDATE card SET balance = balance + ${OTHER_NODE_ADDS} WHERE id = 1`);
+      await expect(running).rejects.toMatchObject({ errno: 1213 });
+      // The unit of work rolls back here. Had it sent its next statement instead, that statement
+      // would run, and commit, by itself: the same hazard as within one round trip.
+      await local.query('ROLLBACK');
+    } finally {
+      local.destroy();
+      remote.destroy();
+    }
+    expect(await stored('abort_during')).toEqual(untouched);
   });
 });
 
