@@ -5,6 +5,7 @@ import { measureCell, type Cell, type CellResult, type MeasureContext } from './
 import type { ResultIndex } from './report';
 import { SERVICE_SCRIPT, startServerProcess, type RunningServerProcess } from './server-process';
 import type { HmacCardSecrets } from '../src/security/card-secrets';
+import type { Scenario } from './scenarios';
 
 const SERVICE_READY = 'gift card service listening';
 
@@ -16,6 +17,8 @@ export interface GaleraBenchInput {
   readonly cards: number;
   readonly database: string;
   readonly concurrency: readonly number[];
+  /** The run's --scenarios; of them, the Redeem ones are measured here. */
+  readonly scenarios: readonly Scenario[];
   readonly repeat: number;
   readonly outDir: string;
   readonly say: (line: string) => void;
@@ -28,11 +31,14 @@ interface GaleraCells {
 
 const fixed = (value: number): string => value.toFixed(value < 10 ? 2 : 1);
 
+/** Distinct cards never conflict at certification; one hot card through two nodes conflicts on every pair of commits. */
+const GALERA_SCENARIOS: readonly Scenario[] = ['redeem-distinct', 'redeem-hot'];
+
 /**
- * What certification costs: distinct-card Redeem on a private three-node Galera cluster, all load
- * through one service process on one node, then the same load split over two processes writing
- * through two nodes (where every commit is certified against the other node's writesets). The
- * cells are side by side with the single server's from the main run of the same bench.
+ * What certification costs: Redeem on a private three-node Galera cluster, all load through one
+ * service process on one node, then the same load split over two processes writing through two
+ * nodes (where every commit is certified against the other node's writesets). The cells are side
+ * by side with the single server's from the main run of the same bench.
  */
 export async function measureGalera(input: GaleraBenchInput, single: ResultIndex): Promise<string> {
   const { say } = input;
@@ -57,40 +63,57 @@ export async function measureGalera(input: GaleraBenchInput, single: ResultIndex
       );
     }
     const [a, b] = servers as [RunningServerProcess, RunningServerProcess];
-    const rows: { concurrency: number; cells: GaleraCells[] }[] = [];
-    for (const concurrency of input.concurrency) {
-      const cells: GaleraCells[] = [];
-      for (let round = 1; round <= input.repeat; round++) {
-        const cell = (processes: number): Cell => ({
-          phase: 'service',
-          scenario: 'redeem-distinct',
-          concurrency,
-          processes,
-          events: false,
-        });
-        const oneNode = await measureCell(context, cell(1), { kind: 'grpc', address: a.address }, a.pids);
-        say(`galera one node   c=${concurrency}: ${oneNode.rps.toFixed(0)} req/s, p99 ${fixed(oneNode.p99Ms)} ms`);
-        const twoNodes = await measureCell(
-          context,
-          cell(2),
-          [
-            { kind: 'grpc', address: a.address },
-            { kind: 'grpc', address: b.address },
-          ],
-          [...a.pids, ...b.pids],
-        );
-        say(`galera two nodes  c=${concurrency}: ${twoNodes.rps.toFixed(0)} req/s, p99 ${fixed(twoNodes.p99Ms)} ms`);
-        a.assertAlive();
-        b.assertAlive();
-        cells.push({ oneNode, twoNodes });
+    const rows: GaleraRow[] = [];
+    for (const scenario of GALERA_SCENARIOS.filter((name) => input.scenarios.includes(name))) {
+      for (const concurrency of input.concurrency) {
+        rows.push({ scenario, concurrency, cells: await measureRounds(input, context, [a, b], scenario, concurrency) });
       }
-      rows.push({ concurrency, cells });
     }
     return galeraTable(rows, single);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await cluster.destroy();
   }
+}
+
+interface GaleraRow {
+  readonly scenario: Scenario;
+  readonly concurrency: number;
+  readonly cells: readonly GaleraCells[];
+}
+
+async function measureRounds(
+  input: GaleraBenchInput,
+  context: MeasureContext,
+  [a, b]: readonly [RunningServerProcess, RunningServerProcess],
+  scenario: Scenario,
+  concurrency: number,
+): Promise<GaleraCells[]> {
+  const { say } = input;
+  const cells: GaleraCells[] = [];
+  for (let round = 1; round <= input.repeat; round++) {
+    const cell = (processes: number): Cell => ({ phase: 'service', scenario, concurrency, processes, events: false });
+    const oneNode = await measureCell(context, cell(1), { kind: 'grpc', address: a.address }, a.pids);
+    say(
+      `galera ${scenario} one node   c=${concurrency}: ${oneNode.rps.toFixed(0)} req/s, p99 ${fixed(oneNode.p99Ms)} ms`,
+    );
+    const twoNodes = await measureCell(
+      context,
+      cell(2),
+      [
+        { kind: 'grpc', address: a.address },
+        { kind: 'grpc', address: b.address },
+      ],
+      [...a.pids, ...b.pids],
+    );
+    say(
+      `galera ${scenario} two nodes  c=${concurrency}: ${twoNodes.rps.toFixed(0)} req/s, p99 ${fixed(twoNodes.p99Ms)} ms`,
+    );
+    a.assertAlive();
+    b.assertAlive();
+    cells.push({ oneNode, twoNodes });
+  }
+  return cells;
 }
 
 function median<T>(items: readonly T[], rps: (item: T) => number): T {
@@ -103,21 +126,21 @@ function errorsOf(result: CellResult): string {
   return parts.length === 0 ? '0' : parts.join(', ');
 }
 
-function galeraTable(rows: readonly { concurrency: number; cells: GaleraCells[] }[], single: ResultIndex): string {
+function galeraTable(rows: readonly GaleraRow[], single: ResultIndex): string {
   const lines = [
-    '| c | single server (main run) | Galera, one node | Galera, two nodes | two nodes / one node | errors (one / two nodes) |',
-    '|---|---|---|---|---|---|',
+    '| Scenario | c | single server (main run) | Galera, one node | Galera, two nodes | two nodes / one node | errors (one / two nodes) |',
+    '|---|---|---|---|---|---|---|',
   ];
   const figure = (result: CellResult | undefined): string =>
     result === undefined
       ? '–'
       : `${result.rps.toFixed(0)}/s, p50 ${fixed(result.p50Ms)}, p99 ${fixed(result.p99Ms)} ms`;
-  for (const { concurrency, cells } of rows) {
+  for (const { scenario, concurrency, cells } of rows) {
     const { oneNode } = median(cells, (c) => c.oneNode.rps);
     const { twoNodes } = median(cells, (c) => c.twoNodes.rps);
     const ratio = oneNode.rps === 0 ? '–' : `${((twoNodes.rps / oneNode.rps) * 100).toFixed(0)}%`;
     lines.push(
-      `| ${concurrency} | ${figure(single.find('service', 'redeem-distinct', concurrency, 1))} | ${figure(oneNode)} | ` +
+      `| ${scenario} | ${concurrency} | ${figure(single.find('service', scenario, concurrency, 1))} | ${figure(oneNode)} | ` +
         `${figure(twoNodes)} | ${ratio} | ${errorsOf(oneNode)} / ${errorsOf(twoNodes)} |`,
     );
   }

@@ -73,9 +73,10 @@ seconds.
                              on (interleaved --repeat times, at the largest --concurrency), and report
                              the throughput lost to them (target: at most 5%)
   --galera                   also start a private three-node Galera cluster (galera-4, mariadb-backup)
-                             and run distinct-card Redeem through one service process on one node,
-                             then split over two processes on two nodes (at each --concurrency, --repeat
-                             rounds); the table sits beside the single server's cells of this run
+                             and run Redeem (redeem-distinct and redeem-hot, those of --scenarios)
+                             through one service process on one node, then split over two processes on
+                             two nodes (at each --concurrency, --repeat rounds); the table sits beside
+                             the single server's cells of this run
   --no-profile               skip the CPU profile of the server under the distinct-card scenario
   --profile-concurrency <n>  virtual users while profiling (default: the largest --concurrency)
   --mysql-url <url>          MySQL server (default $BENCH_MYSQL_URL or mysql://root@127.0.0.1:3306)

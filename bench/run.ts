@@ -241,7 +241,7 @@ function renderReport(record: RunRecord): string {
       : ['', '#### Request log and metrics: overhead', '', record.observabilityOverhead]),
     ...(record.galera === null
       ? []
-      : ['', '#### Galera cluster: distinct-card Redeem on one node and spread over two', '', record.galera]),
+      : ['', '#### Galera cluster: Redeem on one node and spread over two', '', record.galera]),
     ...(record.profile === null
       ? []
       : [
@@ -364,6 +364,7 @@ async function main(): Promise<void> {
           cards: options.cards,
           database: options.database,
           concurrency: options.concurrency,
+          scenarios: options.scenarios,
           repeat: options.repeat,
           outDir,
           say,
