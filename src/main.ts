@@ -16,7 +16,7 @@ import { serveMetrics, type MetricsEndpoint } from './observability/metrics-serv
 import { startTracing } from './observability/tracing';
 import { DatabaseHealthMonitor } from './persistence/database-health';
 import { MysqlCardPath } from './persistence/card-path';
-import { createCardPathPool, openDatabase, poolStats } from './persistence/data-source';
+import { createCardPathPool, mysqlPoolStats, openDatabase, poolStats } from './persistence/data-source';
 import { DatabaseEndpoints, DatabaseHostSelector } from './persistence/database-hosts';
 import { TypeOrmLedgerSnapshots } from './persistence/ledger-snapshot.repository';
 import { MysqlOutboxQueue } from './persistence/event-outbox.repository';
@@ -166,7 +166,6 @@ export async function startService(config: Config, log: Logger, overrides: Servi
     closers.push(() => withinMs(dataSource.destroy(), POOL_CLOSE_TIMEOUT_MS));
     await warnOfDurabilityRisks(dataSource, log);
     if (tracing !== null) traceQueries(dataSource, tracing.tracer);
-    metrics?.watchPool(() => poolStats(dataSource, config.dbPoolSize));
     const databaseHealth = new DatabaseHealthMonitor(
       { hosts: databaseHosts, intervalMs: config.dbHealthIntervalMs, timeoutMs: config.dbHealthTimeoutMs },
       log,
@@ -197,19 +196,21 @@ export async function startService(config: Config, log: Logger, overrides: Servi
     };
     const framing = overrides.transactionFraming ?? (await detectTransactionFraming(dataSource));
     log.info('card path transactions framed', { framing: framing.name });
-    const cardPath = new MysqlCardPath(
-      createCardPathPool({
-        url: config.databaseUrl,
-        poolSize: config.dbPoolSize,
-        connectTimeoutMs: config.dbConnectTimeoutMs,
-        hosts: databaseHosts,
-      }),
-      {
-        ...transactions,
-        framing,
-        ...(tracing === null ? {} : { traceRoundTrip: roundTripTracer(tracing.tracer) }),
-      },
-    );
+    const cardPathPool = createCardPathPool({
+      url: config.databaseUrl,
+      poolSize: config.dbPoolSize,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+      hosts: databaseHosts,
+    });
+    metrics?.watchPools({
+      unit_of_work: () => poolStats(dataSource, config.dbPoolSize),
+      card_path: () => mysqlPoolStats(cardPathPool, config.dbPoolSize),
+    });
+    const cardPath = new MysqlCardPath(cardPathPool, {
+      ...transactions,
+      framing,
+      ...(tracing === null ? {} : { traceRoundTrip: roundTripTracer(tracing.tracer) }),
+    });
     closers.push(() => withinMs(cardPath.close(), POOL_CLOSE_TIMEOUT_MS));
     const cardLines = new CardLines({ maxOperations: config.cardBatchMaxOperations, maxBytes: CARD_BATCH_MAX_BYTES });
     metrics?.watchCardLines(() => cardLines.waiting());

@@ -139,33 +139,26 @@ export class ServiceMetrics implements OperationTelemetry {
     this.databaseUp.set(up ? 1 : 0);
   }
 
-  /** Pool gauges, read from the pool when Prometheus scrapes. */
-  watchPool(stats: () => PoolStats): void {
+  /**
+   * Pool gauges, read from the pools when Prometheus scrapes, one series per pool: the unit of
+   * work's (TypeORM) and the single-card path's own, which carries most redemptions.
+   */
+  watchPools(pools: Readonly<Record<string, () => PoolStats>>): void {
     const registers = [this.registry];
-    new Gauge({
-      name: 'giftcard_db_pool_connections',
-      help: 'Database connections the pool may open (DB_POOL_SIZE).',
-      registers,
-      collect() {
-        this.set(stats().size);
-      },
-    });
-    new Gauge({
-      name: 'giftcard_db_pool_in_use',
-      help: 'Database connections lent to a call right now.',
-      registers,
-      collect() {
-        this.set(stats().inUse);
-      },
-    });
-    new Gauge({
-      name: 'giftcard_db_pool_waiting',
-      help: 'Calls waiting for a free database connection.',
-      registers,
-      collect() {
-        this.set(stats().waiting);
-      },
-    });
+    const gauge = (name: string, help: string, read: (stats: PoolStats) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['pool'],
+        registers,
+        collect() {
+          for (const [pool, stats] of Object.entries(pools)) this.set({ pool }, read(stats()));
+        },
+      });
+    };
+    gauge('giftcard_db_pool_connections', 'Database connections the pool may open (DB_POOL_SIZE).', (s) => s.size);
+    gauge('giftcard_db_pool_in_use', 'Database connections lent to a call right now.', (s) => s.inUse);
+    gauge('giftcard_db_pool_waiting', 'Calls waiting for a free database connection.', (s) => s.waiting);
   }
 
   /** Calls waiting in a card's line behind the transaction in flight on it (they go in its next batch). */

@@ -170,14 +170,25 @@ function unreachableAtStart(hosts: DatabaseHostSelector, error: unknown): Error 
   return new Error(`DATABASE_URL points at ${names}: ${reason}`, { cause: error });
 }
 
-/** The pool's occupancy, from mysql2's pool under TypeORM's driver; zeros before it exists. */
-export function poolStats(dataSource: DataSource, size: number): { size: number; inUse: number; waiting: number } {
+export interface PoolOccupancy {
+  readonly size: number;
+  readonly inUse: number;
+  readonly waiting: number;
+}
+
+/** The unit of work's pool occupancy, from mysql2's pool under TypeORM's driver; zeros before it exists. */
+export function poolStats(dataSource: DataSource, size: number): PoolOccupancy {
   const pool = (dataSource.driver as unknown as { pool?: MysqlPoolInternals }).pool;
-  if (pool === undefined) return { size, inUse: 0, waiting: 0 };
+  return pool === undefined ? { size, inUse: 0, waiting: 0 } : mysqlPoolStats(pool, size);
+}
+
+/** A mysql2 pool's occupancy: the unit of work's under TypeORM, or the single-card path's own. */
+export function mysqlPoolStats(pool: object, size: number): PoolOccupancy {
+  const internals = pool as MysqlPoolInternals;
   return {
     size,
-    inUse: pool._allConnections.length - pool._freeConnections.length,
-    waiting: pool._connectionQueue.length,
+    inUse: internals._allConnections.length - internals._freeConnections.length,
+    waiting: internals._connectionQueue.length,
   };
 }
 

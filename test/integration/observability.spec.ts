@@ -59,16 +59,15 @@ describe('Metrics (METRICS_PORT)', () => {
     expect(delta('giftcard_idempotent_replays_total{grpc_method="Redeem"}')).toBe(1);
     // Every RPC is on the page from the start, at zero until called.
     expect(sample(after, `grpc_server_started_total{${rpc('CombineCards')}}`)).toBe(0);
-    for (const series of [
-      'giftcard_db_pool_in_use',
-      'giftcard_db_pool_waiting',
-      'giftcard_db_pool_connections',
-      'giftcard_database_up',
-      'process_cpu_seconds_total',
-    ]) {
+    for (const series of ['giftcard_database_up', 'process_cpu_seconds_total']) {
       expect(after).toMatch(new RegExp(`^${series} \\d`, 'm'));
     }
-    expect(sample(after, 'giftcard_db_pool_connections')).toBe(svc.config.dbPoolSize);
+    // One series per pool: the unit of work's, and the single-card path's that Redeem went through.
+    for (const pool of ['unit_of_work', 'card_path']) {
+      expect(sample(after, `giftcard_db_pool_connections{pool="${pool}"}`)).toBe(svc.config.dbPoolSize);
+      expect(sample(after, `giftcard_db_pool_in_use{pool="${pool}"}`)).toBe(0);
+      expect(sample(after, `giftcard_db_pool_waiting{pool="${pool}"}`)).toBe(0);
+    }
   });
 
   it('counts a card going into the passcode cool-down', async () => {
@@ -82,7 +81,7 @@ describe('Metrics (METRICS_PORT)', () => {
     expect(lockouts(await scrape()) - lockouts(before)).toBe(1);
   });
 
-  it("shows the calls waiting in a card's line behind the transaction in flight on it", async () => {
+  it("shows the calls waiting in a card's line, and the single-card path's connection the transaction in flight holds", async () => {
     const card = await issueCard(svc.api, { amount: 1_000n });
     const redeem = () =>
       settle(svc.api.redeem({ idempotencyKey: newKey(), ...credentialsOf(card), amount: 1n, currency: 'USD' }));
@@ -94,7 +93,10 @@ describe('Metrics (METRICS_PORT)', () => {
       // The first waits for the row inside the database, the other two in the card's line.
       await waitForLockWaits(locker, testDatabaseName(), 1);
       while (svc.service.app.cardLines.waiting() < 2) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(sample(await scrape(), 'giftcard_card_line_waiting_calls')).toBe(2);
+      const page = await scrape();
+      expect(sample(page, 'giftcard_card_line_waiting_calls')).toBe(2);
+      // The call waiting for the row holds one of the single-card path's connections meanwhile.
+      expect(sample(page, 'giftcard_db_pool_in_use{pool="card_path"}')).toBe(1);
       await locker.query('ROLLBACK');
       expect((await Promise.all(calls)).every((outcome) => outcome.ok)).toBe(true);
     } finally {
