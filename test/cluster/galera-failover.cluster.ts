@@ -3,6 +3,14 @@ import type { Connection } from 'mysql2/promise';
 import type { GiftCardApi } from '../support/api';
 import { assertLedgerInvariants } from '../support/ledger-invariants';
 import { checkLedger, type CheckReport } from '../faults/support/checker';
+import {
+  eventWatermark,
+  judgeEvents,
+  loadCommitted,
+  unsentSince,
+  type EventCheckReport,
+} from '../faults/support/event-checker';
+import { EventTap } from '../support/event-tap';
 import { GaleraCluster } from '../faults/support/galera-cluster';
 import { watermark } from '../faults/support/ledger-snapshot';
 import { Rng } from '../faults/support/random';
@@ -33,6 +41,8 @@ const OPENING_BALANCE_MINOR = 10_000n;
 /** Cluster setup and node restarts (a state transfer each) on a loaded machine. */
 const OVERHEAD_MS = 15 * 60_000;
 const COVERAGE_TIMEOUT_MS = 60_000;
+/** Liveness bound for the outbox to reach the consumer after the workload stops. */
+const EVENT_DRAIN_TIMEOUT_MS = 60_000;
 /** Liveness bound for a service to serve again after its node died; the figure itself is reported. */
 const FAILOVER_TIMEOUT_MS = 60_000;
 /** How long a killed node stays down before it is restarted, as a supervisor's delay would keep it. */
@@ -46,6 +56,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 let cluster: GaleraCluster | undefined;
 const services: ServiceUnderTest[] = [];
+/*
+ * Both processes relay the outbox to the shared RabbitMQ, on an exchange of this run's own. Their
+ * relays' SKIP LOCKED row locks are local to each node, so both may publish one batch; a consumer
+ * that reads the broker must still get every committed event, and each card's in order.
+ */
+const exchange = `giftcard.events.galera-${randomBytes(4).toString('hex')}`;
+let consumer: EventTap | undefined;
 
 beforeAll(async () => {
   process.stderr.write(`galera failover: seed ${SEED}, ${CLIENTS} clients, ${DURATION_MS / 1_000} s, ${KILLS} kills\n`);
@@ -62,13 +79,24 @@ beforeAll(async () => {
       await ServiceUnderTest.start({
         databaseUrl: cluster.node(first).url(DATABASE),
         // Each process lists the nodes starting from its own, so they write through different nodes.
-        env: { ...keys, DATABASE_URL: cluster.url(DATABASE, first), DB_HEALTH_INTERVAL_MS: '250' },
+        env: {
+          ...keys,
+          DATABASE_URL: cluster.url(DATABASE, first),
+          DB_HEALTH_INTERVAL_MS: '250',
+          EVENTS_AMQP_URL: process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+          EVENTS_EXCHANGE: exchange,
+          EVENTS_BATCH_SIZE: '10',
+          EVENTS_POLL_INTERVAL_MS: '100',
+        },
       }),
     );
   }
+  // Bound before anything is published, durable, as a consuming service's queue would be.
+  consumer = await EventTap.open(exchange, { durable: true });
 }, OVERHEAD_MS);
 
 afterAll(async () => {
+  await consumer?.close({ deleteExchange: true }).catch(() => undefined);
   for (const service of services) await service.close();
   await cluster?.destroy();
 });
@@ -145,6 +173,7 @@ describe('The service on a Galera cluster, its nodes killed one at a time', () =
       // Each process found it runs on Galera and guards its COMMITs (src/persistence/guarded-transaction.ts).
       for (const service of services) expect(service.logs.text()).toContain(GUARDED_AT_START);
       const since = await withAdmin(db, 0, watermark);
+      const eventsSince = await withAdmin(db, 0, eventWatermark);
       const world = new WorkloadWorld();
       const rng = new Rng(SEED);
       const apis = Array.from({ length: CLIENTS }, (_, i) => (i % 2 === 0 ? a : b).newApi());
@@ -195,6 +224,7 @@ describe('The service on a Galera cluster, its nodes killed one at a time', () =
         result = await workload.stop();
       }
       const report = await withAdmin(db, 0, (admin) => checkLedger(admin, since, result.records));
+      const events = await withAdmin(db, 0, (admin) => eventsDelivered(admin, eventsSince, consumer as EventTap));
 
       console.log(
         `${summaryLine(result, report, failovers, kills)}\nfailovers: ${failovers
@@ -202,10 +232,11 @@ describe('The service on a Galera cluster, its nodes killed one at a time', () =
             (f) =>
               `${f.service === 0 ? 'A' : 'B'} off node${f.node + 1} answered in ${f.callsResumedMs} ms, SERVING in ${f.servingMs} ms`,
           )
-          .join('; ')}\nanswers: ${JSON.stringify(result.answers)}`,
+          .join('; ')}\n${eventsLine(events)}\nanswers: ${JSON.stringify(result.answers)}`,
       );
 
       expect(report.violations).toEqual([]);
+      expect(events.violations).toEqual([]);
       expect(report.invariants.filter((i) => !i.holds)).toEqual([]);
       expect({ lost: report.lost, duplicated: report.duplicated, balancesOff: report.balancesOff }).toEqual({
         lost: 0,
@@ -224,6 +255,30 @@ describe('The service on a Galera cluster, its nodes killed one at a time', () =
     DURATION_MS * 3 + COVERAGE_TIMEOUT_MS + OVERHEAD_MS,
   );
 });
+
+/** Waits for the outbox to drain to the consumer, then holds what it received against what was committed. */
+async function eventsDelivered(
+  admin: Connection,
+  since: Awaited<ReturnType<typeof eventWatermark>>,
+  tap: EventTap,
+): Promise<EventCheckReport> {
+  const giveUpAt = Date.now() + EVENT_DRAIN_TIMEOUT_MS;
+  for (;;) {
+    const committed = await loadCommitted(admin, since);
+    const seen = new Set(tap.received.map((tapped) => tapped.event.eventId));
+    const arrived = committed.events.every((c) => seen.has(c.event.eventId));
+    if ((arrived && (await unsentSince(admin, since)) === 0) || Date.now() > giveUpAt) break;
+    await sleep(250);
+  }
+  return judgeEvents(await loadCommitted(admin, since), [
+    { name: 'consumer', events: tap.received.map((tapped) => tapped.event) },
+  ]);
+}
+
+function eventsLine(report: EventCheckReport): string {
+  const streams = report.consumers.map((c) => `${c.received} received, ${c.duplicates} duplicates`).join('; ');
+  return `events: ${report.committedEvents} committed; ${streams}; ${report.violations.length} violations`;
+}
 
 /**
  * A fresh session on one node, whose reads wait until the node has applied everything the
