@@ -139,7 +139,6 @@ export class MysqlCardPath implements CardPath {
   ): Promise<T> {
     const connection = await acquire(this.pool);
     let open = false;
-    let rolledBack = true;
     try {
       attempt.connected(connection);
       open = true;
@@ -153,15 +152,15 @@ export class MysqlCardPath implements CardPath {
       return await work(tx);
     } finally {
       attempt.finished();
-      if (open) {
-        rolledBack = await this.roundTrip(connection, 'ROLLBACK', []).then(
-          () => true,
-          () => false,
-        );
-      }
       // A session whose ROLLBACK failed may hold statements an aborted transaction left behind
       // (guarded-transaction.ts); the next START TRANSACTION would commit them. Closing it rolls them back.
-      if (rolledBack) connection.release();
+      const reusable =
+        !open ||
+        (await this.roundTrip(connection, 'ROLLBACK', []).then(
+          () => true,
+          () => false,
+        ));
+      if (reusable) connection.release();
       else connection.destroy();
     }
   }
