@@ -20,8 +20,9 @@ import { createCardPathPool, mysqlPoolStats, openDatabase, poolStats } from './p
 import { DatabaseEndpoints, DatabaseHostSelector } from './persistence/database-hosts';
 import { TypeOrmLedgerSnapshots } from './persistence/ledger-snapshot.repository';
 import { MysqlOutboxQueue } from './persistence/event-outbox.repository';
-import { warnOfDurabilityRisks } from './persistence/durability-check';
-import { detectTransactionFraming, type TransactionFraming } from './persistence/guarded-transaction';
+import { DURABILITY_VARIABLES, warnOfDurabilityRisks } from './persistence/durability-check';
+import { framingOf, GALERA_VARIABLE, type TransactionFraming } from './persistence/guarded-transaction';
+import { readServerVariables } from './persistence/server-variables';
 import { RetentionSweeper } from './persistence/retention-sweeper';
 import { roundTripTracer, traceQueries } from './persistence/traced-queries';
 import { translateDatabaseError } from './persistence/attempts';
@@ -164,7 +165,8 @@ export async function startService(config: Config, log: Logger, overrides: Servi
       });
     }
     closers.push(() => withinMs(dataSource.destroy(), POOL_CLOSE_TIMEOUT_MS));
-    await warnOfDurabilityRisks(dataSource, log);
+    const serverVariables = await readServerVariables(dataSource, [...DURABILITY_VARIABLES, GALERA_VARIABLE]);
+    warnOfDurabilityRisks(serverVariables, log);
     if (tracing !== null) traceQueries(dataSource, tracing.tracer);
     const databaseHealth = new DatabaseHealthMonitor(
       { hosts: databaseHosts, intervalMs: config.dbHealthIntervalMs, timeoutMs: config.dbHealthTimeoutMs },
@@ -194,7 +196,7 @@ export async function startService(config: Config, log: Logger, overrides: Servi
             },
           }),
     };
-    const framing = overrides.transactionFraming ?? (await detectTransactionFraming(dataSource));
+    const framing = overrides.transactionFraming ?? framingOf(serverVariables);
     log.info('card path transactions framed', { framing: framing.name });
     const cardPathPool = createCardPathPool({
       url: config.databaseUrl,

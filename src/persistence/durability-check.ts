@@ -1,5 +1,5 @@
-import type { DataSource } from 'typeorm';
 import type { Logger } from '../observability/logger';
+import type { ServerVariables } from './server-variables';
 
 /** A server setting under which the database can lose, in a crash, a commit it acknowledged. */
 export interface DurabilityRisk {
@@ -63,24 +63,19 @@ export function durabilityRisks(variables: ReadonlyMap<string, string>): Durabil
   });
 }
 
+/** The settings durabilityRisks judges, to be read from the server. */
+export const DURABILITY_VARIABLES: readonly string[] = ['log_bin', ...RULES.map((rule) => rule.setting)];
+
 /**
- * Reads the server's durability settings once at start and warns, naming each setting, when a
- * crash could lose what the service has already told a caller is done. A warning, not a refusal:
- * a developer's laptop or a CI database may trade durability for speed on purpose.
+ * Warns at start, naming each setting, when a crash could lose what the service has already told
+ * a caller is done. A warning, not a refusal: a developer's laptop or a CI database may trade
+ * durability for speed on purpose.
  */
-export async function warnOfDurabilityRisks(dataSource: DataSource, log: Logger): Promise<void> {
-  const names = ['log_bin', ...RULES.map((rule) => rule.setting)];
-  let rows: { Variable_name: string; Value: string }[];
-  try {
-    rows = await dataSource.query(
-      `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${names.map(() => '?').join(', ')})`,
-      names,
-    );
-  } catch (error) {
-    log.warn('DURABILITY: could not read the database settings; durability unchecked', { error: String(error) });
+export function warnOfDurabilityRisks(variables: ServerVariables, log: Logger): void {
+  if (variables instanceof Error) {
+    log.warn('DURABILITY: could not read the database settings; durability unchecked', { error: String(variables) });
     return;
   }
-  const variables = new Map(rows.map((row) => [row.Variable_name, row.Value]));
   for (const risk of durabilityRisks(variables)) {
     log.warn(`DURABILITY: ${risk.setting} is ${risk.value}, want ${risk.wanted}; a crash can lose ${risk.loses}`, {
       setting: risk.setting,

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { ServerVariables } from './server-variables';
 
 /*
  * How the single-card path keeps a transaction whole on a Galera cluster.
@@ -41,20 +41,18 @@ export const GUARDED_FRAMING: TransactionFraming = {
   commit: 'RELEASE SAVEPOINT locked_transaction; COMMIT',
 };
 
+/** The variable framingOf judges, to be read from the server. */
+export const GALERA_VARIABLE = 'wsrep_on';
+
 /** `wsrep_on` as the server reports it; undefined on a server without Galera support (MySQL). */
 export function framingFor(wsrepOn: string | undefined): TransactionFraming {
   return wsrepOn !== undefined && wsrepOn.toUpperCase() === 'ON' ? GUARDED_FRAMING : PLAIN_FRAMING;
 }
 
 /**
- * Asks the database once, at start, whether it is a Galera node. Every node of a cluster is one,
- * so a failover to another node keeps the answer. When the question itself fails, the guard is on.
+ * Whether the database, as read at start, is a Galera node. Every node of a cluster is one, so a
+ * failover to another node keeps the answer. When the settings could not be read, the guard is on.
  */
-export async function detectTransactionFraming(dataSource: DataSource): Promise<TransactionFraming> {
-  try {
-    const rows: { Value: string }[] = await dataSource.query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'");
-    return framingFor(rows[0]?.Value);
-  } catch {
-    return GUARDED_FRAMING;
-  }
+export function framingOf(variables: ServerVariables): TransactionFraming {
+  return variables instanceof Error ? GUARDED_FRAMING : framingFor(variables.get(GALERA_VARIABLE));
 }

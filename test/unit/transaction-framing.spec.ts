@@ -1,9 +1,14 @@
-import { framingFor, GUARDED_FRAMING, PLAIN_FRAMING } from '../../src/persistence/guarded-transaction';
+import { framingFor, framingOf, GUARDED_FRAMING, PLAIN_FRAMING } from '../../src/persistence/guarded-transaction';
 
 describe('how the single-card path frames its transactions', () => {
   it('guards every COMMIT on a Galera node (wsrep_on is ON)', () => {
     expect(framingFor('ON')).toBe(GUARDED_FRAMING);
     expect(framingFor('on')).toBe(GUARDED_FRAMING);
+  });
+
+  it('guards them when the server settings could not be read at start', () => {
+    expect(framingOf(new Error('access denied'))).toBe(GUARDED_FRAMING);
+    expect(framingOf(new Map([['wsrep_on', 'OFF']]))).toBe(PLAIN_FRAMING);
   });
 
   it('sends plain transactions to a single server, with or without Galera support built in', () => {
