@@ -3,13 +3,7 @@ import type { Connection } from 'mysql2/promise';
 import type { GiftCardApi } from '../support/api';
 import { assertLedgerInvariants } from '../support/ledger-invariants';
 import { checkLedger, type CheckReport } from '../faults/support/checker';
-import {
-  eventWatermark,
-  judgeEvents,
-  loadCommitted,
-  unsentSince,
-  type EventCheckReport,
-} from '../faults/support/event-checker';
+import { drainAndJudge, eventWatermark, type EventCheckReport } from '../faults/support/event-checker';
 import { EventTap } from '../support/event-tap';
 import { GaleraCluster } from '../faults/support/galera-cluster';
 import { watermark } from '../faults/support/ledger-snapshot';
@@ -224,7 +218,15 @@ describe('The service on a Galera cluster, its nodes killed one at a time', () =
         result = await workload.stop();
       }
       const report = await withAdmin(db, 0, (admin) => checkLedger(admin, since, result.records));
-      const events = await withAdmin(db, 0, (admin) => eventsDelivered(admin, eventsSince, consumer as EventTap));
+      const tap = consumer as EventTap;
+      const events = await withAdmin(db, 0, (admin) =>
+        drainAndJudge(
+          admin,
+          eventsSince,
+          [{ name: 'consumer', received: () => tap.received.map((tapped) => tapped.event) }],
+          EVENT_DRAIN_TIMEOUT_MS,
+        ),
+      );
 
       console.log(
         `${summaryLine(result, report, failovers, kills)}\nfailovers: ${failovers
@@ -255,25 +257,6 @@ describe('The service on a Galera cluster, its nodes killed one at a time', () =
     DURATION_MS * 3 + COVERAGE_TIMEOUT_MS + OVERHEAD_MS,
   );
 });
-
-/** Waits for the outbox to drain to the consumer, then holds what it received against what was committed. */
-async function eventsDelivered(
-  admin: Connection,
-  since: Awaited<ReturnType<typeof eventWatermark>>,
-  tap: EventTap,
-): Promise<EventCheckReport> {
-  const giveUpAt = Date.now() + EVENT_DRAIN_TIMEOUT_MS;
-  for (;;) {
-    const committed = await loadCommitted(admin, since);
-    const seen = new Set(tap.received.map((tapped) => tapped.event.eventId));
-    const arrived = committed.events.every((c) => seen.has(c.event.eventId));
-    if ((arrived && (await unsentSince(admin, since)) === 0) || Date.now() > giveUpAt) break;
-    await sleep(250);
-  }
-  return judgeEvents(await loadCommitted(admin, since), [
-    { name: 'consumer', events: tap.received.map((tapped) => tapped.event) },
-  ]);
-}
 
 function eventsLine(report: EventCheckReport): string {
   const streams = report.consumers.map((c) => `${c.received} received, ${c.duplicates} duplicates`).join('; ');

@@ -3,7 +3,7 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { EventTap } from '../support/event-tap';
 import { rawConnection } from '../support/test-database';
 import { checkLedger } from './support/checker';
-import { eventWatermark, judgeEvents, loadCommitted, unsentSince } from './support/event-checker';
+import { drainAndJudge, eventWatermark } from './support/event-checker';
 import { watermark } from './support/ledger-snapshot';
 import { PrivateBroker } from './support/private-broker';
 import { Rng } from './support/random';
@@ -135,23 +135,14 @@ describe('Events under broker cuts, a stopped broker and SIGKILLed instances', (
       }
       const result = await workload.stop();
 
-      const giveUpAt = Date.now() + DRAIN_TIMEOUT_MS;
-      for (;;) {
-        const committed = await loadCommitted(admin, since);
-        const ids = committed.events.map((c) => c.event.eventId);
-        const everywhere = consumers.every((consumer) => {
-          const seen = new Set(consumer.received.map((tapped) => tapped.event.eventId));
-          return ids.every((id) => seen.has(id));
-        });
-        if ((everywhere && (await unsentSince(admin, since)) === 0) || Date.now() > giveUpAt) break;
-        await sleep(250);
-      }
-      const report = judgeEvents(
-        await loadCommitted(admin, since),
+      const report = await drainAndJudge(
+        admin,
+        since,
         consumers.map((consumer, i) => ({
           name: `consumer ${i + 1}`,
-          events: consumer.received.map((tapped) => tapped.event),
+          received: () => consumer.received.map((tapped) => tapped.event),
         })),
+        DRAIN_TIMEOUT_MS,
       );
       const ledger = await checkLedger(admin, ledgerSince, result.records);
       console.log(

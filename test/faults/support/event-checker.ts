@@ -173,3 +173,38 @@ class Findings {
       : this.all;
   }
 }
+
+/** A consumer as the drain watches it: what it has received so far, read afresh each time. */
+export interface LiveConsumer {
+  readonly name: string;
+  readonly received: () => readonly GiftCardEvent[];
+}
+
+const DRAIN_POLL_MS = 250;
+
+/**
+ * Waits until every consumer has every event committed since the watermark and the relays have
+ * marked them all sent, or `timeoutMs` passes (a liveness bound: what is missing then is judged
+ * missing), then holds each consumer's stream against what was committed.
+ */
+export async function drainAndJudge(
+  db: Connection,
+  since: EventWatermark,
+  consumers: readonly LiveConsumer[],
+  timeoutMs: number,
+): Promise<EventCheckReport> {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (;;) {
+    const ids = (await loadCommitted(db, since)).events.map((c) => c.event.eventId);
+    const everywhere = consumers.every((consumer) => {
+      const seen = new Set(consumer.received().map((event) => event.eventId));
+      return ids.every((id) => seen.has(id));
+    });
+    if ((everywhere && (await unsentSince(db, since)) === 0) || Date.now() > giveUpAt) break;
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+  }
+  return judgeEvents(
+    await loadCommitted(db, since),
+    consumers.map((consumer) => ({ name: consumer.name, events: consumer.received() })),
+  );
+}
